@@ -1,0 +1,111 @@
+//! The command line. Each subcommand reads only the configuration it needs, so that a missing variable
+//! is reported by the command that needs it, with exit status 2.
+
+use crate::config::{self, ConfigError, Env, InfluxConfig, LogFormat};
+use crate::influx::InfluxWriter;
+use crate::state::StateStore;
+use crate::telemetry;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use tracing::info;
+
+/// Keeps Fitbit / Pixel Watch data (Google Health API v4) flowing into InfluxDB.
+///
+/// Configuration comes from environment variables; see README.md for the full table.
+#[derive(Debug, Parser)]
+#[command(name = "fitbit-influx", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the ingestion daemon.
+    Run {
+        /// Do the backfill and one refresh round, then exit 0 (for cron and tests).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Check the configuration and the InfluxDB connection without writing anything.
+    Check,
+}
+
+/// Exit status for a configuration problem.
+pub const EXIT_CONFIG: u8 = 2;
+
+fn config_error(e: ConfigError) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+/// Runs a parsed command line to completion.
+pub fn main(cli: Cli) -> ExitCode {
+    let env = Env::from_process();
+    let format = match LogFormat::from_env(&env) {
+        Ok(f) => f,
+        Err(e) => return config_error(e),
+    };
+    telemetry::init(format);
+    let runtime = tokio::runtime::Runtime::new().expect("starting the async runtime");
+    match cli.command {
+        Command::Run { once } => runtime.block_on(run(&env, once)),
+        Command::Check => runtime.block_on(check(&env)),
+    }
+}
+
+async fn check(env: &Env) -> ExitCode {
+    let influx = match InfluxConfig::from_env(env) {
+        Ok(c) => c,
+        Err(e) => return config_error(e),
+    };
+    match InfluxWriter::new(&influx).check().await {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            println!("{why}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(env: &Env, once: bool) -> ExitCode {
+    let config = match config::Config::from_env(env) {
+        Ok(c) => c,
+        Err(e) => return config_error(e),
+    };
+    let (store, mut state) = match StateStore::open(&config.sync.state_file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let user = state.users.entry("me".to_string()).or_default();
+    if user.seed_tokens(&config.google.refresh_token) {
+        info!(state_file = %store.path().display(), "stored the configured refresh token in the state file");
+        if let Err(e) = store.save(&state) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    info!(once, "fitbit-influx started");
+    if !once {
+        shutdown_signal().await;
+        info!("shutting down");
+    }
+    ExitCode::SUCCESS
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}

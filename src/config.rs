@@ -1,0 +1,319 @@
+//! Configuration, read once from the environment and validated before anything else happens.
+//!
+//! Every variable is first read as an optional string (through `envy`), then each section parses and
+//! checks its own values, so that a bad value produces one line that names the variable and says what
+//! is wrong: `SYNC_INTERVAL: "4 hrs." is not a duration (examples: 30m, 4h)`. An empty value counts as
+//! unset, because `docker compose` passes `VAR=` for a blank line in `.env`.
+//!
+//! Sections are loaded separately so that each command asks only for what it needs (`check` needs no
+//! Google credentials).
+
+use crate::secret::Secret;
+use chrono::NaiveDate;
+use reqwest::Url;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration problem: which variable, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// The raw environment: every variable the program knows, as an optional string.
+/// Field names are the variable names in lower case (`envy`'s convention).
+#[derive(Deserialize, Default, Clone)]
+pub struct Env {
+    google_client_id: Option<String>,
+    google_client_secret: Option<String>,
+    google_refresh_token: Option<String>,
+    health_api_url: Option<String>,
+    google_token_url: Option<String>,
+    influxdb_url: Option<String>,
+    influxdb_api: Option<String>,
+    influxdb_token: Option<String>,
+    influxdb_org: Option<String>,
+    influxdb_bucket: Option<String>,
+    influxdb_database: Option<String>,
+    influxdb_username: Option<String>,
+    influxdb_password: Option<String>,
+    state_file: Option<String>,
+    sync_interval: Option<String>,
+    rate_limit_sleep: Option<String>,
+    requests_per_minute: Option<String>,
+    backfill_from: Option<String>,
+    log_format: Option<String>,
+}
+
+impl Env {
+    /// Reads the process environment.
+    pub fn from_process() -> Env {
+        // Every field is an Option<String>, so deserialisation cannot fail on content; a non-UTF-8
+        // variable is the only way it can, and then treating everything as unset would hide it.
+        envy::from_env::<Env>().unwrap_or_else(|e| {
+            eprintln!("environment: {e}");
+            std::process::exit(2)
+        })
+    }
+
+    /// Builds an environment from pairs, for tests and tools (`[("INFLUXDB_URL", "http://…")]`).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
+        let map: HashMap<String, String> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        envy::from_iter(map).expect("string-only fields always deserialize")
+    }
+}
+
+/// Treats blank values as unset.
+fn value(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn required<'a>(raw: &'a Option<String>, variable: &'static str) -> Result<&'a str, ConfigError> {
+    value(raw).ok_or_else(|| err(variable, "is not set"))
+}
+
+fn url(raw: &Option<String>, variable: &'static str, default: &str) -> Result<Url, ConfigError> {
+    let text = value(raw).unwrap_or(default);
+    parse_url(text, variable)
+}
+
+fn parse_url(text: &str, variable: &'static str) -> Result<Url, ConfigError> {
+    match Url::parse(text) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => Ok(u),
+        _ => Err(err(
+            variable,
+            format!("\"{text}\" is not an http(s) URL (example: http://influxdb:8086)"),
+        )),
+    }
+}
+
+fn duration(
+    raw: &Option<String>,
+    variable: &'static str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let Some(text) = value(raw) else {
+        return Ok(default);
+    };
+    match humantime::parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(err(
+            variable,
+            format!("\"{text}\" must be longer than zero"),
+        )),
+        Err(_) => Err(err(
+            variable,
+            format!("\"{text}\" is not a duration (examples: 30m, 4h)"),
+        )),
+    }
+}
+
+/// The Google OAuth client and the Health API endpoints.
+#[derive(Debug, Clone)]
+pub struct GoogleConfig {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The initial refresh token; the state file keeps the current one.
+    pub refresh_token: Secret,
+    /// Base URL without the `/v4` suffix.
+    pub health_api_url: Url,
+    pub token_url: Url,
+}
+
+pub const DEFAULT_HEALTH_API_URL: &str = "https://health.googleapis.com";
+pub const DEFAULT_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+
+impl GoogleConfig {
+    pub fn from_env(env: &Env) -> Result<GoogleConfig, ConfigError> {
+        Ok(GoogleConfig {
+            client_id: required(&env.google_client_id, "GOOGLE_CLIENT_ID")?.to_string(),
+            client_secret: Secret::new(required(
+                &env.google_client_secret,
+                "GOOGLE_CLIENT_SECRET",
+            )?),
+            refresh_token: Secret::new(required(
+                &env.google_refresh_token,
+                "GOOGLE_REFRESH_TOKEN",
+            )?),
+            health_api_url: url(
+                &env.health_api_url,
+                "HEALTH_API_URL",
+                DEFAULT_HEALTH_API_URL,
+            )?,
+            token_url: url(&env.google_token_url, "GOOGLE_TOKEN_URL", DEFAULT_TOKEN_URL)?,
+        })
+    }
+}
+
+/// Where points go, and how to authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InfluxTarget {
+    /// InfluxDB 2.x or 3.x: `/api/v2/write?org=…&bucket=…` with `Authorization: Token …`.
+    V2 {
+        token: Secret,
+        org: String,
+        bucket: String,
+    },
+    /// InfluxDB 1.x (and 3.x's compatibility API): `/write?db=…`, optional basic auth.
+    V1 {
+        database: String,
+        username: Option<String>,
+        password: Option<Secret>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InfluxConfig {
+    pub url: Url,
+    pub target: InfluxTarget,
+}
+
+impl InfluxConfig {
+    pub fn from_env(env: &Env) -> Result<InfluxConfig, ConfigError> {
+        let url = parse_url(required(&env.influxdb_url, "INFLUXDB_URL")?, "INFLUXDB_URL")?;
+        let api = value(&env.influxdb_api).unwrap_or("v2");
+        let target = match api.to_ascii_lowercase().as_str() {
+            "v2" => InfluxTarget::V2 {
+                token: Secret::new(required(&env.influxdb_token, "INFLUXDB_TOKEN")?),
+                org: required(&env.influxdb_org, "INFLUXDB_ORG")?.to_string(),
+                bucket: required(&env.influxdb_bucket, "INFLUXDB_BUCKET")?.to_string(),
+            },
+            "v1" => InfluxTarget::V1 {
+                database: required(&env.influxdb_database, "INFLUXDB_DATABASE")?.to_string(),
+                username: value(&env.influxdb_username).map(str::to_string),
+                password: value(&env.influxdb_password).map(Secret::new),
+            },
+            other => {
+                return Err(err(
+                    "INFLUXDB_API",
+                    format!(
+                    "\"{other}\" is not an InfluxDB API (use v2 for InfluxDB 2.x/3.x, v1 for 1.x)"
+                ),
+                ))
+            }
+        };
+        Ok(InfluxConfig { url, target })
+    }
+}
+
+/// How the sync engine paces itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncConfig {
+    pub state_file: PathBuf,
+    /// Time between refresh rounds once caught up.
+    pub sync_interval: Duration,
+    /// How long to sleep after HTTP 429 when the server does not say.
+    pub rate_limit_sleep: Duration,
+    pub requests_per_minute: u32,
+    /// First day to backfill; `None` means the account's start (profile `membershipStartDate`).
+    pub backfill_from: Option<NaiveDate>,
+}
+
+/// The API allows 300 requests per minute per user; staying below leaves room for retries.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 240;
+pub const API_REQUESTS_PER_MINUTE_QUOTA: u32 = 300;
+
+impl SyncConfig {
+    pub fn from_env(env: &Env) -> Result<SyncConfig, ConfigError> {
+        let requests_per_minute = match value(&env.requests_per_minute) {
+            None => DEFAULT_REQUESTS_PER_MINUTE,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (1..=API_REQUESTS_PER_MINUTE_QUOTA).contains(&n) => n,
+                _ => {
+                    return Err(err(
+                        "REQUESTS_PER_MINUTE",
+                        format!(
+                            "\"{text}\" must be a whole number from 1 to {API_REQUESTS_PER_MINUTE_QUOTA} (the API's per-user quota)"
+                        ),
+                    ))
+                }
+            },
+        };
+        let backfill_from = match value(&env.backfill_from) {
+            None => None,
+            Some(text) => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                err(
+                    "BACKFILL_FROM",
+                    format!("\"{text}\" is not a date (example: 2024-01-31)"),
+                )
+            })?),
+        };
+        Ok(SyncConfig {
+            state_file: PathBuf::from(value(&env.state_file).unwrap_or("./data/state.json")),
+            sync_interval: duration(
+                &env.sync_interval,
+                "SYNC_INTERVAL",
+                Duration::from_secs(4 * 3600),
+            )?,
+            rate_limit_sleep: duration(
+                &env.rate_limit_sleep,
+                "RATE_LIMIT_SLEEP",
+                Duration::from_secs(3600),
+            )?,
+            requests_per_minute,
+            backfill_from,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn from_env(env: &Env) -> Result<LogFormat, ConfigError> {
+        match value(&env.log_format)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(err(
+                "LOG_FORMAT",
+                format!("\"{other}\" is not a log format (use text or json)"),
+            )),
+        }
+    }
+}
+
+/// Everything `run` needs, checked in the order a user fills in `.env`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub google: GoogleConfig,
+    pub influx: InfluxConfig,
+    pub sync: SyncConfig,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
+        Ok(Config {
+            google: GoogleConfig::from_env(env)?,
+            influx: InfluxConfig::from_env(env)?,
+            sync: SyncConfig::from_env(env)?,
+        })
+    }
+}

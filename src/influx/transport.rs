@@ -1,0 +1,156 @@
+//! The two ways a batch of line protocol reaches InfluxDB. Each sends one request and reports what the
+//! server said; retrying and classifying is the writer's job ([`super::InfluxWriter`]).
+
+use crate::config::{InfluxConfig, InfluxTarget};
+use crate::point::LineBatch;
+use crate::secret::Secret;
+use flate2::{write::GzEncoder, Compression};
+use reqwest::Url;
+use std::io::Write;
+use std::time::Duration;
+
+/// What one request ended in, when it did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The server answered with a non-success status; `message` is its body.
+    Status { status: u16, message: String },
+    /// No answer: refused, reset, timed out, DNS.
+    Connection(String),
+}
+
+pub(super) enum Transport {
+    /// InfluxDB 2.x / 3.x through the influxdb2 crate (gzip-compressed streams to `/api/v2/write`).
+    V2 {
+        client: influxdb2::Client,
+        bucket: String,
+    },
+    /// InfluxDB 1.x `/write?db=` (also accepted by 3.x), gzip-compressed by us.
+    V1 {
+        http: reqwest::Client,
+        write_url: Url,
+        username: Option<String>,
+        password: Option<Secret>,
+    },
+}
+
+/// A request that gets no answer within this time is treated as a connection failure and retried.
+pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Transport {
+    pub(super) fn new(config: &InfluxConfig) -> Transport {
+        match &config.target {
+            InfluxTarget::V2 { token, org, bucket } => Transport::V2 {
+                client: influxdb2::Client::new(config.url.as_str(), org, token.expose()),
+                bucket: bucket.clone(),
+            },
+            InfluxTarget::V1 {
+                database,
+                username,
+                password,
+            } => {
+                let mut write_url = config.url.clone();
+                write_url
+                    .path_segments_mut()
+                    .map(|mut s| {
+                        s.pop_if_empty().push("write");
+                    })
+                    .expect("http(s) URLs have path segments");
+                write_url
+                    .query_pairs_mut()
+                    .append_pair("db", database)
+                    .append_pair("precision", "ns");
+                Transport::V1 {
+                    http: reqwest::Client::builder()
+                        .timeout(REQUEST_TIMEOUT)
+                        .build()
+                        .expect("static client configuration"),
+                    write_url,
+                    username: username.clone(),
+                    password: password.clone(),
+                }
+            }
+        }
+    }
+
+    pub(super) fn describe_target(&self) -> String {
+        match self {
+            Transport::V2 { bucket, .. } => format!("bucket \"{bucket}\""),
+            Transport::V1 { write_url, .. } => {
+                let db = write_url
+                    .query_pairs()
+                    .find(|(k, _)| k == "db")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                format!("database \"{db}\"")
+            }
+        }
+    }
+
+    /// Sends one batch. An empty batch is a valid request that writes nothing, which `check` uses to
+    /// test reachability, credentials and the target in one go.
+    pub(super) async fn send(&self, batch: &LineBatch) -> Result<(), SendError> {
+        match self {
+            Transport::V2 { client, bucket } => {
+                let body = futures::stream::iter([batch.clone()]);
+                let write = client.write_with_precision(
+                    bucket,
+                    body,
+                    influxdb2::api::write::TimestampPrecision::Nanoseconds,
+                );
+                match tokio::time::timeout(REQUEST_TIMEOUT, write).await {
+                    Err(_) => Err(SendError::Connection(format!(
+                        "no answer within {}s",
+                        REQUEST_TIMEOUT.as_secs()
+                    ))),
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(influxdb2::RequestError::Http { status, text })) => {
+                        Err(SendError::Status {
+                            status: status.as_u16(),
+                            message: text,
+                        })
+                    }
+                    Ok(Err(other)) => Err(SendError::Connection(other.to_string())),
+                }
+            }
+            Transport::V1 {
+                http,
+                write_url,
+                username,
+                password,
+            } => {
+                let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+                gz.write_all(&batch.body)
+                    .and_then(|_| gz.flush())
+                    .expect("writing to memory");
+                let body = gz.finish().expect("writing to memory");
+                let mut req = http
+                    .post(write_url.clone())
+                    .header("Content-Encoding", "gzip")
+                    .header("Content-Type", "text/plain; charset=utf-8")
+                    .body(body);
+                if let Some(user) = username {
+                    req = req.basic_auth(user, password.as_ref().map(|p| p.expose()));
+                }
+                let resp = req
+                    .send()
+                    .await
+                    .map_err(|e| SendError::Connection(without_url(e).to_string()))?;
+                let status = resp.status();
+                if status.is_success() {
+                    return Ok(());
+                }
+                let message = resp.text().await.unwrap_or_default();
+                Err(SendError::Status {
+                    status: status.as_u16(),
+                    message,
+                })
+            }
+        }
+    }
+}
+
+/// reqwest errors print the URL, which for 1.x may hold `u=`/`p=` query credentials of a user's own
+/// making; the message is enough.
+fn without_url(e: reqwest::Error) -> reqwest::Error {
+    e.without_url()
+}

@@ -1,0 +1,28 @@
+//! # fitbit-influx
+//!
+//! A long-running daemon that keeps a person's Fitbit / Pixel Watch data flowing from the Google Health
+//! API v4 into InfluxDB, where provisioned Grafana dashboards chart it.
+//!
+//! The modules, in the order data flows through them:
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`config`] | every setting, read from the environment once and validated at start-up |
+//! | [`secret`] | a string that never shows itself in logs or `Debug` output (tokens, passwords) |
+//! | [`state`] | the state file: OAuth tokens and per-data-type sync cursors, written atomically, locked |
+//! | [`point`] | how a measurement becomes an InfluxDB point, and line-protocol escaping (the only place) |
+//! | [`influx`] | the InfluxDB writer: one interface, a 2.x/3.x transport and a 1.x transport, retries |
+//! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
+//! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
+//! | [`cli`] | the command line: `run`, `check` |
+//!
+//! `main.rs` only parses the command line and hands over to [`cli::main`].
+
+pub mod cli;
+pub mod config;
+pub mod influx;
+pub mod point;
+pub mod retry;
+pub mod secret;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,6 @@
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    fitbit_influx::cli::main(fitbit_influx::cli::Cli::parse())
+}

@@ -1,0 +1,234 @@
+//! The state file: each user's OAuth tokens and sync cursors.
+//!
+//! It is the one thing the daemon cannot lose (a lost refresh token means the user must consent again),
+//! so it is handled with care:
+//! - **Atomic replace**: a save writes a temp file in the same directory, fsyncs it, renames it over the
+//!   old file and fsyncs the directory. A crash at any moment leaves either the old or the new file,
+//!   never a mix or an empty file.
+//! - **Mode 0600** from the moment the temp file is created; the parent directory is created if missing.
+//! - **One process at a time**: an advisory lock on `<state file>.lock` (a separate file, because the
+//!   state file itself is replaced by rename on every save) is held for the life of [`StateStore`].
+//! - **Never overwritten when unreadable**: a corrupt or unknown-version file stops the program with a
+//!   message naming the file; the bad file stays where it is.
+
+use crate::secret::Secret;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The format version this build writes and reads.
+pub const STATE_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Keyed by user name (`me` for a single-person set-up).
+    #[serde(default)]
+    pub users: BTreeMap<String, UserState>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            version: STATE_VERSION,
+            users: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+    /// Sync progress per data type (keyed by the catalog's data-type name).
+    #[serde(default)]
+    pub cursors: BTreeMap<String, Cursor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub refresh_token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    /// Fingerprint of the configured (`GOOGLE_REFRESH_TOKEN`) token these tokens descend from. When the
+    /// configured token changes, the user has re-authorized and the stored tokens are replaced.
+    pub seeded_from: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Every civil day up to and including this one is written to InfluxDB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete_through: Option<NaiveDate>,
+}
+
+impl UserState {
+    /// Seeds the tokens from the configured refresh token unless the stored ones already descend from
+    /// it. Returns true if the tokens were (re)seeded, which the caller must save.
+    pub fn seed_tokens(&mut self, configured: &Secret) -> bool {
+        let fingerprint = configured.fingerprint();
+        if matches!(&self.tokens, Some(t) if t.seeded_from == fingerprint) {
+            return false;
+        }
+        self.tokens = Some(Tokens {
+            refresh_token: configured.clone(),
+            access_token: None,
+            access_token_expires_at: None,
+            seeded_from: fingerprint,
+        });
+        true
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state file {path} is locked by another fitbit-influx process; stop that one first (only one may use a state file)")]
+    Locked { path: PathBuf },
+    #[error("state file {path} is not readable state ({reason}). It was left untouched: fix it or move it away to start over (the daemon will then need GOOGLE_REFRESH_TOKEN and will backfill again)")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("state file {path} has format version {found}, this build reads version {STATE_VERSION}; use a newer fitbit-influx or move the file away")]
+    UnknownVersion { path: PathBuf, found: u32 },
+    #[error("state file {path}: {action}: {source}")]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> StateError + 'a {
+    move |source| StateError::Io {
+        path: path.to_path_buf(),
+        action,
+        source,
+    }
+}
+
+/// The open, locked state file.
+#[derive(Debug)]
+pub struct StateStore {
+    path: PathBuf,
+    // Held for the lifetime of the store; the OS releases the lock when it is closed.
+    _lock: File,
+}
+
+impl StateStore {
+    /// Creates the parent directory if needed, takes the lock and loads the state (an absent file is an
+    /// empty state; it is created on the first save).
+    pub fn open(path: impl Into<PathBuf>) -> Result<(StateStore, State), StateError> {
+        let path = path.into();
+        let dir = parent_dir(&path);
+        fs::create_dir_all(&dir).map_err(io_err(&path, "creating its directory"))?;
+        let lock_path = lock_path(&path);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(io_err(&lock_path, "opening the lock file"))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StateError::Locked { path }),
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path, "locking")(e)),
+        }
+        let state = load(&path)?;
+        Ok((StateStore { path, _lock: lock }, state))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Atomically replaces the state file with `state`.
+    pub fn save(&self, state: &State) -> Result<(), StateError> {
+        let temp = write_temp(&self.path, state)?;
+        commit(&temp, &self.path)
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn lock_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    path.with_file_name(name)
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Reads the state file; an absent file is an empty state.
+pub fn load(path: &Path) -> Result<State, StateError> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(State::default()),
+        Err(e) => return Err(io_err(path, "reading")(e)),
+    };
+    #[derive(Deserialize)]
+    struct VersionOnly {
+        version: u32,
+    }
+    let corrupt = |e: serde_json::Error| StateError::Corrupt {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let version = serde_json::from_slice::<VersionOnly>(&bytes)
+        .map_err(corrupt)?
+        .version;
+    if version != STATE_VERSION {
+        return Err(StateError::UnknownVersion {
+            path: path.to_path_buf(),
+            found: version,
+        });
+    }
+    serde_json::from_slice(&bytes).map_err(corrupt)
+}
+
+/// First half of a save: the complete new content, durable in a temp file beside the target.
+/// A crash after this and before [`commit`] leaves the old state file as it was.
+pub fn write_temp(path: &Path, state: &State) -> Result<PathBuf, StateError> {
+    let temp = temp_path(path);
+    let mut json = serde_json::to_vec_pretty(state).expect("state always serializes");
+    json.push(b'\n');
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(&temp)
+        .map_err(io_err(&temp, "creating the temp file"))?;
+    // `mode` applies only when the file is created; a leftover temp file gets the same mode here.
+    file.set_permissions(fs::Permissions::from_mode(0o600))
+        .map_err(io_err(&temp, "restricting the temp file to its owner"))?;
+    file.write_all(&json)
+        .map_err(io_err(&temp, "writing the temp file"))?;
+    file.sync_all()
+        .map_err(io_err(&temp, "flushing the temp file to disk"))?;
+    Ok(temp)
+}
+
+/// Second half of a save: rename the temp file over the target and make the rename durable.
+pub fn commit(temp: &Path, path: &Path) -> Result<(), StateError> {
+    fs::rename(temp, path).map_err(io_err(path, "replacing it"))?;
+    let dir = parent_dir(path);
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(path, "flushing its directory to disk"))
+}

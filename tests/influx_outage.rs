@@ -1,0 +1,97 @@
+//! InfluxDB stops while batches are being written and comes back later: nothing is lost.
+//! Its own test binary, because it stops the shared InfluxDB (test binaries run one after another).
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::*;
+use fitbit_influx::influx::InfluxWriter;
+use fitbit_influx::point::Point;
+use fitbit_influx::retry::Backoff;
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn influxd_dir() -> PathBuf {
+    let conf =
+        std::env::var("FI_TEST_INFLUXD_CONF").expect("scripts/test.sh sets FI_TEST_INFLUXD_CONF");
+    PathBuf::from(conf).parent().unwrap().to_path_buf()
+}
+
+async fn ping(url: &str) -> bool {
+    reqwest::get(format!("{url}/ping"))
+        .await
+        .is_ok_and(|r| r.status().as_u16() == 204)
+}
+
+async fn stop_influxd(s: &Servers) {
+    let pid = std::fs::read_to_string(influxd_dir().join("influxd.pid")).unwrap();
+    assert!(std::process::Command::new("kill")
+        .arg(pid.trim())
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ping(&s.v1).await {
+        assert!(Instant::now() < deadline, "influxd did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// The restarted influxd outlives this test on purpose: the next test binaries use it, and
+// scripts/services.sh stops it through the pid file written here.
+#[allow(clippy::zombie_processes)]
+async fn start_influxd(s: &Servers) {
+    let dir = influxd_dir();
+    let child = std::process::Command::new("influxd")
+        .arg("-config")
+        .arg(dir.join("influxdb.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::fs::write(dir.join("influxd.pid"), child.id().to_string()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ping(&s.v1).await {
+        assert!(Instant::now() < deadline, "influxd did not come back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn writes_wait_for_influxdb_to_come_back_and_lose_nothing() {
+    let Some(s) = servers() else { return };
+    let db = fresh_database(&s, "outage").await;
+    let points: Vec<Point> = (0..7_000)
+        .map(|i| {
+            Point::new("hr", Utc.timestamp_opt(1_700_000_000 + i, 0).unwrap())
+                .tag("user", "me")
+                .int("bpm", 60 + i % 40)
+        })
+        .collect();
+    let (first, second) = points.split_at(3_500);
+    let quick = Backoff::new(Duration::from_millis(50), Duration::from_millis(400), None);
+    let v1 = InfluxWriter::new(&v1_config(&s, &db)).with_backoff(quick);
+    let v2 = InfluxWriter::new(&v2_config(&s, &db)).with_backoff(quick);
+
+    stop_influxd(&s).await;
+    let (w1, w2) = (first.to_vec(), second.to_vec());
+    let writes = tokio::spawn(async move {
+        // v1 meets a refused connection, v2 meets nginx's 502: both are retried.
+        let (a, b) = tokio::join!(v1.write(&w1), v2.write(&w2));
+        a.and(b)
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!writes.is_finished(), "writes wait while InfluxDB is down");
+    start_influxd(&s).await;
+    tokio::time::timeout(Duration::from_secs(30), writes)
+        .await
+        .expect("writes finish")
+        .unwrap()
+        .unwrap();
+
+    let r = rows(&s, &db, "SELECT count(bpm), sum(bpm) FROM hr").await;
+    let expected: i64 = (0..7_000).map(|i| 60 + i % 40).sum();
+    assert_eq!(r[0]["count"], json!(7_000));
+    assert_eq!(r[0]["sum"], json!(expected));
+}
