@@ -29,6 +29,8 @@ pub enum Command {
     },
     /// Check the configuration and the InfluxDB connection without writing anything.
     Check,
+    /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
+    Sim(crate::sim::SimArgs),
 }
 
 /// Exit status for a configuration problem.
@@ -51,6 +53,23 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run { once } => runtime.block_on(run(&env, once)),
         Command::Check => runtime.block_on(check(&env)),
+        Command::Sim(args) => runtime.block_on(sim(args)),
+    }
+}
+
+async fn sim(args: crate::sim::SimArgs) -> ExitCode {
+    match crate::sim::start(args, shutdown_signal()).await {
+        Ok((addr, sim, handle)) => {
+            print!("{}", sim.banner(addr));
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let _ = handle.await;
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sim: cannot listen: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -14,7 +14,8 @@
 //! | [`influx`] | the InfluxDB writer: one interface, a 2.x/3.x transport and a 1.x transport, retries |
 //! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
 //! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
-//! | [`cli`] | the command line: `run`, `check` |
+//! | [`cli`] | the command line: `run`, `check`, `sim` |
+//! | [`sim`] | `fitbit-influx sim`: a Google Health API v4 simulator for tests and the demo |
 //!
 //! `main.rs` only parses the command line and hands over to [`cli::main`].
 
@@ -24,5 +25,6 @@ pub mod influx;
 pub mod point;
 pub mod retry;
 pub mod secret;
+pub mod sim;
 pub mod state;
 pub mod telemetry;

@@ -1,0 +1,604 @@
+//! The simulator's HTTP surface: `/token`, `/revoke` and `/v4/users/{user}/...` (reference §3).
+
+use super::errors::ApiError;
+use super::filter::{self, Filter};
+use super::json;
+use super::types::{self, Record, Rollup, SimType};
+use super::world::{mix, Person};
+use super::Sim;
+use axum::body::Bytes;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{any, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub fn router(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/token", post(token))
+        .route("/revoke", post(revoke))
+        .route("/v4/{*path}", any(v4))
+        .with_state(sim)
+}
+
+async fn token(State(sim): State<Arc<Sim>>, Form(form): Form<HashMap<String, String>>) -> Response {
+    sim.auth.token_endpoint(&form)
+}
+
+async fn revoke(
+    State(sim): State<Arc<Sim>>,
+    Query(q): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let form: HashMap<String, String> = serde_urlencoded_pairs(&body);
+    let token = q
+        .get("token")
+        .or_else(|| form.get("token"))
+        .cloned()
+        .unwrap_or_default();
+    sim.auth.revoke(&token)
+}
+
+fn serde_urlencoded_pairs(body: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn not_found(path: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(format!("<!DOCTYPE html><html lang=en><title>Error 404 (Not Found)</title><p><b>404.</b> <ins>That’s an error.</ins><p>The requested URL /v4/{path} was not found on this server. <ins>That’s all we know.</ins></html>")),
+    )
+        .into_response()
+}
+
+async fn v4(
+    State(sim): State<Arc<Sim>>,
+    Path(path): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (user_ref, rest) = match parts.as_slice() {
+        ["users", user, rest @ ..] if !rest.is_empty() => (*user, rest),
+        _ => return not_found(&path),
+    };
+    let user = match sim.auth.authenticate(&headers) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    let person = sim.person(user);
+    if user_ref != "me" && user_ref != person.health_user_id() {
+        return ApiError::permission_denied().into_response();
+    }
+    let is_data = rest.first() == Some(&"dataTypes");
+    if is_data {
+        if let Some(fault) = sim.auth.injected_fault() {
+            return fault.into_response();
+        }
+    }
+    if let Err(e) = sim.auth.take_quota(user) {
+        return e.into_response();
+    }
+    let result = match (method.as_str(), rest) {
+        ("GET", ["profile"]) => Ok(profile(&sim, &person)),
+        ("GET", ["settings"]) => Ok(settings(&sim, &person)),
+        ("GET", ["identity"]) => Ok(
+            json!({"name": format!("users/{user_ref}/identity"), "legacyUserId": person.legacy_user_id(), "healthUserId": person.health_user_id()}),
+        ),
+        ("GET", ["pairedDevices"]) => Ok(paired_devices(&sim, &person)),
+        (m, ["dataTypes", data_type, op]) => {
+            data_points(&sim, &person, m, data_type, op, &query, &body)
+        }
+        _ => return not_found(&path),
+    };
+    match result {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn profile(sim: &Sim, p: &Person) -> Value {
+    json!({
+        "name": format!("users/{}/profile", p.health_user_id()),
+        "age": 30 + p.index,
+        "membershipStartDate": json::date(sim.first_day),
+        "userConfiguredWalkingStrideLengthMm": p.stride_mm(),
+        "userConfiguredRunningStrideLengthMm": p.stride_mm() + 250,
+        "autoWalkingStrideLengthMm": p.stride_mm() + 12,
+        "autoRunningStrideLengthMm": p.stride_mm() + 310,
+    })
+}
+
+fn settings(sim: &Sim, p: &Person) -> Value {
+    json!({
+        "name": format!("users/{}/settings", p.health_user_id()),
+        "autoStrideEnabled": true,
+        "distanceUnit": "DISTANCE_UNIT_KILOMETERS", "foodLanguageCode": "de-DE", "glucoseUnit": "GLUCOSE_UNIT_MG_DL",
+        "heightUnit": "HEIGHT_UNIT_CENTIMETERS", "languageLocale": "de-DE",
+        "strideLengthRunningType": "STRIDE_LENGTH_TYPE_DEFAULT", "strideLengthWalkingType": "STRIDE_LENGTH_TYPE_DEFAULT",
+        "swimUnit": "SWIM_UNIT_METERS", "temperatureUnit": "TEMPERATURE_UNIT_CELSIUS",
+        "timeZone": p.tz.name(), "utcOffset": json::duration(p.offset_seconds(sim.now()) as i64),
+        "waterUnit": "WATER_UNIT_ML", "weightUnit": "WEIGHT_UNIT_KILOGRAMS",
+    })
+}
+
+fn paired_devices(sim: &Sim, p: &Person) -> Value {
+    let now = sim.now();
+    let hours_since_charge = (now.timestamp() / 3600 + p.index as i64 * 7).rem_euclid(72);
+    let battery = (100 - hours_since_charge * 4 / 3).clamp(5, 100);
+    let status = match battery {
+        60.. => "High",
+        25..=59 => "Medium",
+        10..=24 => "Low",
+        _ => "Empty",
+    };
+    let id = p.health_user_id();
+    json!({"pairedDevices": [
+        {"name": format!("users/{id}/pairedDevices/{}", mix(p.seed ^ 0xd1 ^ p.index as u64) % 1_000_000_000),
+         "deviceType": "TRACKER", "deviceVersion": "Pixel Watch 3", "batteryLevel": battery, "batteryStatus": status,
+         "lastSyncTime": json::timestamp(now - Duration::minutes(7 + (now.timestamp() / 60 % 13))),
+         "macAddress": "3A:91:5C:00:00:0", "features": ["SLEEP", "STEPS", "HEART_RATE", "SPO2", "GPS", "ACTIVE_ZONE_MINUTES"]},
+        {"name": format!("users/{id}/pairedDevices/{}", mix(p.seed ^ 0xd2 ^ p.index as u64) % 1_000_000_000),
+         "deviceType": "SCALE", "deviceVersion": "Aria Air", "batteryLevel": 80, "batteryStatus": "High",
+         "lastSyncTime": json::timestamp(p.day_start(p.civil_day(now)) + Duration::hours(7)),
+         "macAddress": "3A:91:5C:00:00:1", "features": ["WEIGHT"]},
+    ]})
+}
+
+fn data_points(
+    sim: &Sim,
+    p: &Person,
+    method: &str,
+    data_type: &str,
+    op: &str,
+    query: &HashMap<String, String>,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    if !types::API_TYPES.contains(&data_type) {
+        return Err(ApiError::unknown_data_type(data_type));
+    }
+    let t = types::find(data_type);
+    match (method, op) {
+        ("GET", "dataPoints") | ("GET", "dataPoints:reconcile") => {
+            if types::ROLLUP_ONLY.contains(&data_type) {
+                return Err(ApiError::invalid_argument(format!(
+                    "Data type {data_type} does not support listing data points; use rollUp or dailyRollUp."
+                )));
+            }
+            match t {
+                Some(t) => list(sim, p, t, query, op.ends_with(":reconcile")),
+                None => Ok(json!({})),
+            }
+        }
+        ("POST", "dataPoints:rollUp") => rollup(sim, p, t, data_type, body, false),
+        ("POST", "dataPoints:dailyRollUp") => rollup(sim, p, t, data_type, body, true),
+        _ => Err(ApiError::new(
+            404,
+            "NOT_FOUND",
+            format!("Method not found: {method} {data_type}/{op}"),
+        )),
+    }
+}
+
+fn page_size(
+    query: &HashMap<String, String>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match query.get("pageSize").or_else(|| query.get("page_size")) {
+        None => Ok(default),
+        Some(s) => match s.parse::<i64>() {
+            Ok(0) => Ok(default),
+            Ok(n) if n > 0 => Ok((n as usize).min(max)),
+            _ => Err(ApiError::invalid_argument(format!(
+                "Invalid value for pageSize: {s}"
+            ))),
+        },
+    }
+}
+
+fn query_hash(parts: &[&str]) -> u64 {
+    parts.iter().fold(0, |acc, p| {
+        p.bytes().fold(mix(acc ^ 0x9a), |a, b| mix(a ^ b as u64))
+    })
+}
+
+/// Opaque page tokens: hex of `hash:position`, tied to the request they continue.
+fn encode_token(hash: u64, position: i64) -> String {
+    format!("{hash:x}:{position}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_token(token: &str, hash: u64) -> Result<i64, ApiError> {
+    let bad = || ApiError::invalid_argument("Invalid page token.");
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| {
+            token
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    let text = String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())?;
+    let (h, pos) = text.split_once(':').ok_or_else(bad)?;
+    if u64::from_str_radix(h, 16).ok() != Some(hash) {
+        return Err(ApiError::invalid_argument(
+            "The page token does not belong to this request: all other parameters must stay the same while paging.",
+        ));
+    }
+    pos.parse().map_err(|_| bad())
+}
+
+fn list(
+    sim: &Sim,
+    p: &Person,
+    t: &SimType,
+    query: &HashMap<String, String>,
+    reconcile: bool,
+) -> Result<Value, ApiError> {
+    let size = page_size(query, t.default_page, t.max_page)?;
+    let filter_text = query.get("filter").map(String::as_str).unwrap_or("");
+    let filter = if filter_text.trim().is_empty() {
+        Filter::default()
+    } else {
+        filter::parse(filter_text, t).map_err(|e| {
+            let reasons = e.detailed.join(",");
+            ApiError::bad_request(
+                "INVALID_DATA_POINT_FILTER",
+                format!("Invalid data point filter: {}.", e.detailed.join(", ")),
+                &e.violations
+                    .iter()
+                    .map(|v| ("filter", v.clone()))
+                    .collect::<Vec<_>>(),
+                Some(json!({"detailedReasons": reasons})),
+            )
+        })?
+    };
+    let hash = query_hash(&[
+        t.name,
+        filter_text,
+        &size.to_string(),
+        if reconcile { "r" } else { "l" },
+    ]);
+    let cursor = match query.get("pageToken").filter(|s| !s.is_empty()) {
+        Some(tok) => Some(DateTime::<Utc>::from_timestamp_nanos(decode_token(
+            tok, hash,
+        )?)),
+        None => None,
+    };
+    let now = sim.now();
+    let (lo, hi) = filter.instant_range();
+    let mut last = p.last_day.min(p.civil_day(now));
+    if let Some(h) = hi {
+        last = last.min(p.civil_day(h) + Duration::days(1));
+    }
+    if let Some(c) = cursor {
+        last = last.min(p.civil_day(c) + Duration::days(1));
+    }
+    let mut first = p.first_day;
+    if let Some(l) = lo {
+        first = first.max(p.civil_day(l) - Duration::days(1));
+    }
+    let mut page: Vec<Record> = Vec::with_capacity(size + 1);
+    let mut day = last;
+    while day >= first && page.len() <= size {
+        let mut recs: Vec<Record> = (t.generate)(p, day)
+            .into_iter()
+            .filter(|r| r.end <= now && cursor.is_none_or(|c| r.start < c) && filter.matches(r, t))
+            .collect();
+        recs.sort_by_key(|r| std::cmp::Reverse(r.start));
+        page.extend(recs);
+        day -= Duration::days(1);
+    }
+    let more = page.len() > size;
+    page.truncate(size);
+    let mut out = Map::new();
+    if !page.is_empty() {
+        let points: Vec<Value> = page
+            .iter()
+            .map(|r| {
+                let mut v = (t.render)(p, r);
+                if reconcile {
+                    // ReconciledDataPoint: no dataSource, `dataPointName` instead of `name` (§3.3).
+                    let o = v.as_object_mut().expect("data points are objects");
+                    o.remove("dataSource");
+                    if let Some(name) = o.remove("name") {
+                        o.insert("dataPointName".into(), name);
+                    }
+                }
+                v
+            })
+            .collect();
+        out.insert("dataPoints".into(), Value::Array(points));
+    }
+    if more {
+        let last_start = page.last().expect("a full page").start;
+        out.insert(
+            "nextPageToken".into(),
+            json!(encode_token(
+                hash,
+                last_start.timestamp_nanos_opt().unwrap_or(0)
+            )),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
+/// Refuses fields a strict proto3 JSON parser does not know, with Google's message per field.
+fn check_fields(v: &Value, at: &str, allowed: &[&str], unknown: &mut Vec<(String, String)>) {
+    if let Some(o) = v.as_object() {
+        for k in o.keys() {
+            if !allowed.contains(&k.as_str()) {
+                unknown.push((k.clone(), at.to_string()));
+            }
+        }
+    }
+}
+
+fn parse_duration_seconds(s: &str) -> Option<f64> {
+    s.strip_suffix('s')?.parse::<f64>().ok()
+}
+
+fn civil_of(v: &Value) -> Option<NaiveDateTime> {
+    let d = &v["date"];
+    let date = NaiveDate::from_ymd_opt(
+        d["year"].as_i64()? as i32,
+        d["month"].as_u64()? as u32,
+        d["day"].as_u64()? as u32,
+    )?;
+    let t = &v["time"];
+    let time = NaiveTime::from_hms_opt(
+        t["hours"].as_u64().unwrap_or(0) as u32,
+        t["minutes"].as_u64().unwrap_or(0) as u32,
+        t["seconds"].as_u64().unwrap_or(0) as u32,
+    )?;
+    Some(date.and_time(time))
+}
+
+#[derive(Default, Clone, Copy)]
+struct Agg {
+    sum: f64,
+    n: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Agg {
+    fn add(&mut self, v: f64) {
+        if self.n == 0 {
+            self.min = v;
+            self.max = v;
+        }
+        self.sum += v;
+        self.n += 1;
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+    }
+
+    fn value(&self, r: Rollup) -> Value {
+        match r {
+            Rollup::Sum(name) => json!({ name: json::int64(self.sum as i64) }),
+            Rollup::Avg(name) => json!({ name: json::double(self.sum / self.n as f64) }),
+            Rollup::AvgMaxMin(prefix) => json!({
+                format!("{prefix}Avg"): json::double(self.sum / self.n as f64),
+                format!("{prefix}Max"): json::double(self.max),
+                format!("{prefix}Min"): json::double(self.min),
+            }),
+        }
+    }
+}
+
+/// `:rollUp` (physical windows) and `:dailyRollUp` (civil days), newest window first, empty windows
+/// left out (as observed for AZM, §3.5).
+fn rollup(
+    sim: &Sim,
+    p: &Person,
+    t: Option<&SimType>,
+    data_type: &str,
+    body: &[u8],
+    daily: bool,
+) -> Result<Value, ApiError> {
+    let req: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_argument(format!("Invalid JSON payload received. {e}")))?;
+    let mut unknown = Vec::new();
+    if daily {
+        check_fields(
+            &req,
+            "",
+            &[
+                "range",
+                "windowSizeDays",
+                "pageSize",
+                "pageToken",
+                "dataSourceFamily",
+            ],
+            &mut unknown,
+        );
+        check_fields(&req["range"], "range", &["start", "end"], &mut unknown);
+        check_fields(
+            &req["range"]["start"],
+            "range.start",
+            &["date", "time"],
+            &mut unknown,
+        );
+        check_fields(
+            &req["range"]["end"],
+            "range.end",
+            &["date", "time"],
+            &mut unknown,
+        );
+    } else {
+        check_fields(
+            &req,
+            "",
+            &[
+                "range",
+                "windowSize",
+                "pageSize",
+                "pageToken",
+                "dataSourceFamily",
+            ],
+            &mut unknown,
+        );
+        check_fields(
+            &req["range"],
+            "range",
+            &["startTime", "endTime"],
+            &mut unknown,
+        );
+    }
+    if !unknown.is_empty() {
+        return Err(ApiError::unknown_fields(&unknown));
+    }
+    let rollup_kind = t.and_then(|t| t.rollup);
+    let cap_days = t.map_or(90, |t| t.rollup_cap_days);
+    let (start, end, window) = if daily {
+        let (Some(s), Some(e)) = (
+            civil_of(&req["range"]["start"]),
+            civil_of(&req["range"]["end"]),
+        ) else {
+            return Err(ApiError::invalid_argument(
+                "range.start and range.end must be civil date-times with a date.",
+            ));
+        };
+        let days = req["windowSizeDays"].as_i64().unwrap_or(1);
+        if days < 1 {
+            return Err(rollup_window_error("windowSizeDays must be at least 1."));
+        }
+        (s.and_utc(), e.and_utc(), Duration::days(days))
+    } else {
+        let parse = |k: &str| {
+            req["range"][k]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let (Some(s), Some(e)) = (parse("startTime"), parse("endTime")) else {
+            return Err(ApiError::invalid_argument(
+                "range.startTime and range.endTime must be RFC 3339 timestamps.",
+            ));
+        };
+        let secs = req["windowSize"]
+            .as_str()
+            .and_then(parse_duration_seconds)
+            .unwrap_or(0.0);
+        if secs < 1.0 {
+            return Err(rollup_window_error(
+                "The rollup window size must be at least 1 second.",
+            ));
+        }
+        (s, e, Duration::milliseconds((secs * 1000.0) as i64))
+    };
+    if end <= start {
+        return Err(ApiError::invalid_argument(
+            "The range end must be after its start.",
+        ));
+    }
+    if end - start > Duration::days(cap_days) {
+        return Err(ApiError::invalid_argument(format!(
+            "The range of a {data_type} rollup must not exceed {cap_days} days."
+        )));
+    }
+    let Some(kind) = rollup_kind else {
+        return match t {
+            None if types::API_TYPES.contains(&data_type) => Ok(json!({})),
+            _ => Err(ApiError::invalid_argument(format!(
+                "Data type {data_type} does not support rollups."
+            ))),
+        };
+    };
+    let t = t.expect("types with a rollup are simulated");
+    let size = match req["pageSize"].as_i64() {
+        None | Some(0) => 1440,
+        Some(n) if n > 0 => (n as usize).min(10_000),
+        Some(n) => {
+            return Err(ApiError::invalid_argument(format!(
+                "Invalid value for pageSize: {n}"
+            )))
+        }
+    };
+    let now = sim.now();
+    let mut windows: BTreeMap<i64, Agg> = BTreeMap::new();
+    // Civil ranges are compared in local wall time (`civil_start` read as UTC), physical ones in UTC.
+    let (first_day, last_day) = if daily {
+        (start.date_naive() - Duration::days(1), end.date_naive())
+    } else {
+        (
+            p.civil_day(start) - Duration::days(1),
+            p.civil_day(end) + Duration::days(1),
+        )
+    };
+    let mut day = first_day.max(p.first_day);
+    while day <= last_day.min(p.last_day) {
+        for r in (t.generate)(p, day) {
+            if r.end > now {
+                continue;
+            }
+            let at = if daily {
+                r.date
+                    .map_or(r.civil_start, |d| d.and_hms_opt(0, 0, 0).expect("midnight"))
+                    .and_utc()
+            } else {
+                r.start
+            };
+            if at >= start && at < end {
+                let idx = (at - start).num_milliseconds() / window.num_milliseconds();
+                windows.entry(idx).or_default().add(r.value);
+            }
+        }
+        day += Duration::days(1);
+    }
+    let hash = query_hash(&[
+        data_type,
+        &String::from_utf8_lossy(body).replace(req["pageToken"].as_str().unwrap_or("\u{0}"), ""),
+    ]);
+    let offset = match req["pageToken"].as_str().filter(|s| !s.is_empty()) {
+        Some(tok) => decode_token(tok, hash)? as usize,
+        None => 0,
+    };
+    let payload_key = t.payload_key;
+    let all: Vec<Value> = windows
+        .iter()
+        .rev()
+        .map(|(idx, agg)| {
+            let ws = start + window * (*idx as i32);
+            let we = (ws + window).min(end);
+            let mut v = if daily {
+                json!({"civilStartTime": json::civil(ws.naive_utc()), "civilEndTime": json::civil(we.naive_utc())})
+            } else {
+                json!({"startTime": json::timestamp(ws), "endTime": json::timestamp(we)})
+            };
+            v[payload_key] = agg.value(kind);
+            v
+        })
+        .collect();
+    let mut out = Map::new();
+    let page: Vec<Value> = all.iter().skip(offset).take(size).cloned().collect();
+    if !page.is_empty() {
+        out.insert("rollupDataPoints".into(), Value::Array(page));
+    }
+    if offset + size < all.len() {
+        out.insert(
+            "nextPageToken".into(),
+            json!(encode_token(hash, (offset + size) as i64)),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
+fn rollup_window_error(message: &str) -> ApiError {
+    ApiError::bad_request(
+        "INVALID_ROLLUP_WINDOW",
+        message,
+        &[("windowSize", message.to_string())],
+        None,
+    )
+}

@@ -1,0 +1,199 @@
+//! OAuth for the simulator (reference §1): the token endpoint, access-token checks, revocation, the
+//! per-user quota and fault injection.
+
+use super::errors::{oauth_error, ApiError};
+use super::world::mix;
+use super::SimArgs;
+use crate::secret::Secret;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The read scopes the simulator grants (reference §1.7, the recommended daemon set).
+pub const GRANTED_SCOPES: &[&str] = &[
+    "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly",
+    "https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly",
+    "https://www.googleapis.com/auth/googlehealth.sleep.readonly",
+    "https://www.googleapis.com/auth/googlehealth.profile.readonly",
+    "https://www.googleapis.com/auth/googlehealth.settings.readonly",
+];
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+pub struct Auth {
+    pub client_id: String,
+    pub client_secret: Secret,
+    refresh_tokens: Vec<Secret>,
+    revoked: Mutex<HashSet<u32>>,
+    /// access token → (user index, expiry)
+    access: Mutex<HashMap<String, (u32, Instant)>>,
+    ttl: Duration,
+    quota_per_minute: u32,
+    buckets: Mutex<HashMap<u32, Bucket>>,
+    data_requests: AtomicU64,
+    fail_every: Option<u64>,
+    fail_with: u16,
+    send_retry_after: bool,
+}
+
+fn hex(x: u64) -> String {
+    format!("{x:016x}")
+}
+
+impl Auth {
+    pub fn new(args: &SimArgs) -> Auth {
+        let s = args.seed;
+        Auth {
+            client_id: format!(
+                "{}-sim{}.apps.googleusercontent.com",
+                100_000 + mix(s) % 900_000,
+                s
+            ),
+            client_secret: Secret::new(format!("GOCSPX-sim-{}", hex(mix(s ^ 0xc1)))),
+            refresh_tokens: (0..args.users)
+                .map(|i| {
+                    Secret::new(format!(
+                        "1//0sim-{}-{}",
+                        i + 1,
+                        hex(mix(s ^ 0x7e ^ ((i as u64) << 20)))
+                    ))
+                })
+                .collect(),
+            revoked: Mutex::new(HashSet::new()),
+            access: Mutex::new(HashMap::new()),
+            ttl: args.access_token_ttl,
+            quota_per_minute: args.quota_per_minute.max(1),
+            buckets: Mutex::new(HashMap::new()),
+            data_requests: AtomicU64::new(0),
+            fail_every: args.fail_every.filter(|n| *n > 0),
+            fail_with: args.fail_with,
+            send_retry_after: !args.no_retry_after,
+        }
+    }
+
+    pub fn refresh_token(&self, user: u32) -> &Secret {
+        &self.refresh_tokens[user as usize]
+    }
+
+    fn user_of_refresh_token(&self, token: &str) -> Option<u32> {
+        let i = self
+            .refresh_tokens
+            .iter()
+            .position(|t| t.expose() == token)? as u32;
+        (!self.revoked.lock().expect("lock").contains(&i)).then_some(i)
+    }
+
+    fn issue_access_token(&self, user: u32) -> (String, u64) {
+        let token = format!("ya29.sim-{}", hex(rand::random::<u64>()));
+        self.access
+            .lock()
+            .expect("lock")
+            .insert(token.clone(), (user, Instant::now() + self.ttl));
+        // Google answers 3599 for a one-hour token.
+        (token, self.ttl.as_secs().saturating_sub(1).max(1))
+    }
+
+    /// `POST /token` (form-encoded).
+    pub fn token_endpoint(&self, form: &HashMap<String, String>) -> Response {
+        let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+        if field("client_id") != self.client_id
+            || field("client_secret") != self.client_secret.expose()
+        {
+            return oauth_error(401, "invalid_client", "Unauthorized");
+        }
+        match field("grant_type") {
+            "refresh_token" => match self.user_of_refresh_token(field("refresh_token")) {
+                None => oauth_error(400, "invalid_grant", "Token has been expired or revoked."),
+                Some(user) => {
+                    let (access_token, expires_in) = self.issue_access_token(user);
+                    // No refresh_token in a refresh answer: Google does not rotate them (§1.4).
+                    Json(json!({
+                        "access_token": access_token,
+                        "expires_in": expires_in,
+                        "scope": GRANTED_SCOPES.join(" "),
+                        "token_type": "Bearer",
+                    }))
+                    .into_response()
+                }
+            },
+            "" => oauth_error(
+                400,
+                "invalid_request",
+                "Missing required parameter: grant_type",
+            ),
+            _ => oauth_error(400, "unsupported_grant_type", "Invalid grant_type"),
+        }
+    }
+
+    /// `POST /revoke?token=…` (Google's revocation endpoint): revokes a refresh or access token.
+    pub fn revoke(&self, token: &str) -> Response {
+        if let Some(i) = self.refresh_tokens.iter().position(|t| t.expose() == token) {
+            self.revoked.lock().expect("lock").insert(i as u32);
+            self.access
+                .lock()
+                .expect("lock")
+                .retain(|_, (u, _)| *u != i as u32);
+            return Json(json!({})).into_response();
+        }
+        if self.access.lock().expect("lock").remove(token).is_some() {
+            return Json(json!({})).into_response();
+        }
+        oauth_error(400, "invalid_token", "Token expired or revoked")
+    }
+
+    /// The user an API request is for, from its bearer token.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<u32, ApiError> {
+        let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+            return Err(ApiError::unauthenticated_missing());
+        };
+        let Some(token) = value.strip_prefix("Bearer ") else {
+            return Err(ApiError::unauthenticated_missing());
+        };
+        match self.access.lock().expect("lock").get(token.trim()) {
+            Some((user, expiry)) if Instant::now() < *expiry => Ok(*user),
+            _ => Err(ApiError::unauthenticated_invalid()),
+        }
+    }
+
+    /// Takes one request from the user's per-minute bucket, or says how long until one is free.
+    pub fn take_quota(&self, user: u32) -> Result<(), ApiError> {
+        let per_second = self.quota_per_minute as f64 / 60.0;
+        let mut buckets = self.buckets.lock().expect("lock");
+        let now = Instant::now();
+        let b = buckets.entry(user).or_insert(Bucket {
+            tokens: self.quota_per_minute as f64,
+            updated: now,
+        });
+        b.tokens = (b.tokens + (now - b.updated).as_secs_f64() * per_second)
+            .min(self.quota_per_minute as f64);
+        b.updated = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = ((1.0 - b.tokens) / per_second).ceil().max(1.0) as u64;
+        Err(ApiError::quota(self.send_retry_after.then_some(wait)))
+    }
+
+    /// The injected failure for this data request, if it is an N-th one.
+    pub fn injected_fault(&self) -> Option<ApiError> {
+        let n = self.data_requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let every = self.fail_every?;
+        if !n.is_multiple_of(every) {
+            return None;
+        }
+        Some(match self.fail_with {
+            429 => ApiError::quota(self.send_retry_after.then_some(1)),
+            500 => ApiError::internal(),
+            _ => ApiError::unavailable(),
+        })
+    }
+}

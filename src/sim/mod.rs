@@ -1,0 +1,184 @@
+//! `fitbit-influx sim`: a local Google Health API v4 simulator, faithful to the reference
+//! (`shared/reference/google-health-api.md` §1–6 and the §9 checklist).
+//!
+//! It lets the tests and the demo stack run without a Google account. It serves the OAuth token
+//! endpoint, the user resources and the data-point methods over HTTP with Google's JSON conventions and
+//! error bodies, enforces the per-user quota and can inject faults.
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`world`] | the simulated people and their days (deterministic, generated on demand) |
+//! | [`types`] | the simulated data types, one table entry each |
+//! | [`json`] | proto3 JSON as Google encodes it |
+//! | [`filter`] | the AIP-160 list filter subset |
+//! | [`api`] | the HTTP handlers for `/v4/...` |
+//! | [`auth`] | `/token`, access tokens, the quota bucket and fault injection |
+//! | [`errors`] | error bodies |
+
+pub mod api;
+pub mod auth;
+pub mod errors;
+pub mod filter;
+pub mod json;
+pub mod types;
+pub mod world;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use world::Person;
+
+/// Options of `fitbit-influx sim`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8099")]
+    pub listen: SocketAddr,
+    /// Number of simulated people (each gets its own refresh token).
+    #[arg(long, default_value_t = 1)]
+    pub users: u32,
+    /// Days of history, ending with the last day.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    /// Seed of all generated data, tokens and ids (same seed, same data).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The people's time zone (IANA name).
+    #[arg(long, default_value = "Europe/Berlin")]
+    pub tz: Tz,
+    /// Last day of data (YYYY-MM-DD), complete. Without it the last day is today in --tz and "now"
+    /// follows the wall clock, so the latest day keeps growing.
+    #[arg(long)]
+    pub end: Option<NaiveDate>,
+    /// Requests per minute per user before HTTP 429 (token bucket).
+    #[arg(long, default_value_t = 300)]
+    pub quota_per_minute: u32,
+    /// Inject a failure into every N-th data request.
+    #[arg(long)]
+    pub fail_every: Option<u64>,
+    /// The status of injected failures: 429, 500 or 503.
+    #[arg(long, default_value_t = 503, value_parser = parse_fail_status)]
+    pub fail_with: u16,
+    /// Lifetime of issued access tokens (Google: 1 hour).
+    #[arg(long, default_value = "3600s", value_parser = humantime::parse_duration)]
+    pub access_token_ttl: std::time::Duration,
+    /// Seconds between heart-rate samples (the real API: about 2-5).
+    #[arg(long, default_value_t = 5)]
+    pub heart_rate_every: u32,
+    /// Leave out the Retry-After header on 429 answers (the reference does not confirm Google sends it).
+    #[arg(long)]
+    pub no_retry_after: bool,
+}
+
+fn parse_fail_status(s: &str) -> Result<u16, String> {
+    match s {
+        "429" | "500" | "503" => Ok(s.parse().expect("a listed number")),
+        _ => Err("must be 429, 500 or 503".into()),
+    }
+}
+
+impl SimArgs {
+    /// The defaults, for tests: like `fitbit-influx sim` with no options but on a free port.
+    pub fn for_tests() -> SimArgs {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: SimArgs,
+        }
+        let mut a = Wrapper::parse_from(["sim"]).args;
+        a.listen = "127.0.0.1:0".parse().expect("static address");
+        a
+    }
+}
+
+/// The running simulator's shared state.
+pub struct Sim {
+    pub args: SimArgs,
+    pub first_day: NaiveDate,
+    pub auth: auth::Auth,
+}
+
+impl Sim {
+    pub fn new(args: SimArgs) -> Sim {
+        let last = args
+            .end
+            .unwrap_or_else(|| Utc::now().with_timezone(&args.tz).date_naive());
+        let first_day = last - Duration::days(args.days.max(1) as i64 - 1);
+        let auth = auth::Auth::new(&args);
+        Sim {
+            args,
+            first_day,
+            auth,
+        }
+    }
+
+    /// The simulated "now": the end of `--end`, or the wall clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.args.end {
+            Some(end) => self.person(0).day_start(end + Duration::days(1)),
+            None => Utc::now(),
+        }
+    }
+
+    /// Person `index` (0-based) as of now.
+    pub fn person(&self, index: u32) -> Person {
+        let last_day = self
+            .args
+            .end
+            .unwrap_or_else(|| Utc::now().with_timezone(&self.args.tz).date_naive());
+        let span = (last_day - self.first_day).num_days();
+        Person {
+            seed: self.args.seed,
+            index,
+            tz: self.args.tz,
+            first_day: self.first_day,
+            last_day,
+            unworn_day: self.first_day + Duration::days((span / 2).min(10)),
+            heart_rate_every: self.args.heart_rate_every.max(1),
+        }
+    }
+
+    /// The lines printed at start: where to point the daemon and with which credentials.
+    pub fn banner(&self, addr: SocketAddr) -> String {
+        let mut s = format!(
+            "fitbit-influx sim listening on http://{addr}\n\
+             HEALTH_API_URL=http://{addr}\n\
+             GOOGLE_TOKEN_URL=http://{addr}/token\n\
+             GOOGLE_CLIENT_ID={}\n\
+             GOOGLE_CLIENT_SECRET={}\n",
+            self.auth.client_id,
+            self.auth.client_secret.expose()
+        );
+        for i in 0..self.args.users {
+            s.push_str(&format!(
+                "user {} (healthUserId {}): GOOGLE_REFRESH_TOKEN={}\n",
+                i + 1,
+                self.person(i).health_user_id(),
+                self.auth.refresh_token(i).expose()
+            ));
+        }
+        s
+    }
+}
+
+/// Binds the listener and serves until `shutdown` resolves. Returns the bound address at once.
+pub async fn start(
+    args: SimArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(SocketAddr, Arc<Sim>, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    let sim = Arc::new(Sim::new(args));
+    let app = api::router(sim.clone());
+    let handle = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "simulator stopped");
+        }
+    });
+    Ok((addr, sim, handle))
+}
