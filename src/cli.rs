@@ -3,11 +3,9 @@
 
 use crate::config::{self, ConfigError, Env, InfluxConfig, LogFormat};
 use crate::influx::InfluxWriter;
-use crate::state::StateStore;
 use crate::telemetry;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use tracing::info;
 
 /// Keeps Fitbit / Pixel Watch data (Google Health API v4) flowing into InfluxDB.
 ///
@@ -95,27 +93,19 @@ async fn run(env: &Env, once: bool) -> ExitCode {
         Ok(c) => c,
         Err(e) => return config_error(e),
     };
-    let (store, mut state) = match StateStore::open(&config.sync.state_file) {
-        Ok(s) => s,
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.cancel();
+    });
+    match crate::daemon::run(config, once, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let user = state.users.entry("me".to_string()).or_default();
-    if user.seed_tokens(&config.google.refresh_token) {
-        info!(state_file = %store.path().display(), "stored the configured refresh token in the state file");
-        if let Err(e) = store.save(&state) {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
     }
-    info!(once, "fitbit-influx started");
-    if !once {
-        shutdown_signal().await;
-        info!("shutting down");
-    }
-    ExitCode::SUCCESS
 }
 
 /// Resolves on SIGINT or SIGTERM.

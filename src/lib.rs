@@ -10,8 +10,13 @@
 //! | [`config`] | every setting, read from the environment once and validated at start-up |
 //! | [`secret`] | a string that never shows itself in logs or `Debug` output (tokens, passwords) |
 //! | [`state`] | the state file: OAuth tokens and per-data-type sync cursors, written atomically, locked |
+//! | [`auth`] | OAuth: access tokens refreshed ahead of expiry; a rotated refresh token saved before use |
+//! | [`api`] | the Google Health API client: paced by governor, 429 sleeps, retries, 401 refresh |
+//! | [`catalog`] | every data type as one entry: endpoint, window, measurements, JSON → points |
 //! | [`point`] | how a measurement becomes an InfluxDB point, and line-protocol escaping (the only place) |
 //! | [`influx`] | the InfluxDB writer: one interface, a 2.x/3.x transport and a 1.x transport, retries |
+//! | [`sync`] | the sync engine: per-type cursors, backfill windows, the refresh of the last day |
+//! | [`daemon`] | rounds for every user, sleeping between them, hourly retries after `invalid_grant`, shutdown |
 //! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
 //! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
 //! | [`cli`] | the command line: `run`, `check`, `sim` |
@@ -19,12 +24,17 @@
 //!
 //! `main.rs` only parses the command line and hands over to [`cli::main`].
 
+pub mod api;
+pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod influx;
 pub mod point;
 pub mod retry;
 pub mod secret;
 pub mod sim;
 pub mod state;
+pub mod sync;
 pub mod telemetry;

@@ -232,3 +232,39 @@ pub fn commit(temp: &Path, path: &Path) -> Result<(), StateError> {
         .and_then(|d| d.sync_all())
         .map_err(io_err(path, "flushing its directory to disk"))
 }
+
+/// The state shared by the token managers and the sync engine: every change is saved before
+/// [`SharedState::update`] returns, so what the program acts on is always on disk first.
+#[derive(Debug)]
+pub struct SharedState {
+    store: StateStore,
+    state: std::sync::Mutex<State>,
+}
+
+impl SharedState {
+    pub fn new(store: StateStore, state: State) -> SharedState {
+        SharedState {
+            store,
+            state: std::sync::Mutex::new(state),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.state.lock().expect("state lock poisoned"))
+    }
+
+    /// Applies `f` and saves the result. If saving fails, the change is rolled back in memory too,
+    /// so memory never runs ahead of the file.
+    pub fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> Result<R, StateError> {
+        let mut guard = self.state.lock().expect("state lock poisoned");
+        let mut next = guard.clone();
+        let r = f(&mut next);
+        self.store.save(&next)?;
+        *guard = next;
+        Ok(r)
+    }
+}

@@ -21,8 +21,13 @@ pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/token", post(token))
         .route("/revoke", post(revoke))
+        .route("/sim/stats", axum::routing::get(stats))
         .route("/v4/{*path}", any(v4))
         .with_state(sim)
+}
+
+async fn stats(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(sim.auth.stats())
 }
 
 async fn token(State(sim): State<Arc<Sim>>, Form(form): Form<HashMap<String, String>>) -> Response {

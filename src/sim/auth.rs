@@ -37,8 +37,12 @@ pub struct Auth {
     access: Mutex<HashMap<String, (u32, Instant)>>,
     ttl: Duration,
     quota_per_minute: u32,
+    quota_burst: f64,
     buckets: Mutex<HashMap<u32, Bucket>>,
     data_requests: AtomicU64,
+    token_requests: AtomicU64,
+    api_requests: AtomicU64,
+    rate_limited: AtomicU64,
     fail_every: Option<u64>,
     fail_with: u16,
     send_retry_after: bool,
@@ -71,8 +75,12 @@ impl Auth {
             access: Mutex::new(HashMap::new()),
             ttl: args.access_token_ttl,
             quota_per_minute: args.quota_per_minute.max(1),
+            quota_burst: args.quota_burst.unwrap_or(args.quota_per_minute).max(1) as f64,
             buckets: Mutex::new(HashMap::new()),
             data_requests: AtomicU64::new(0),
+            token_requests: AtomicU64::new(0),
+            api_requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
             fail_every: args.fail_every.filter(|n| *n > 0),
             fail_with: args.fail_with,
             send_retry_after: !args.no_retry_after,
@@ -103,6 +111,7 @@ impl Auth {
 
     /// `POST /token` (form-encoded).
     pub fn token_endpoint(&self, form: &HashMap<String, String>) -> Response {
+        self.token_requests.fetch_add(1, Ordering::SeqCst);
         let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
         if field("client_id") != self.client_id
             || field("client_secret") != self.client_secret.expose()
@@ -151,6 +160,7 @@ impl Auth {
 
     /// The user an API request is for, from its bearer token.
     pub fn authenticate(&self, headers: &HeaderMap) -> Result<u32, ApiError> {
+        self.api_requests.fetch_add(1, Ordering::SeqCst);
         let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
             return Err(ApiError::unauthenticated_missing());
         };
@@ -169,18 +179,28 @@ impl Auth {
         let mut buckets = self.buckets.lock().expect("lock");
         let now = Instant::now();
         let b = buckets.entry(user).or_insert(Bucket {
-            tokens: self.quota_per_minute as f64,
+            tokens: self.quota_burst,
             updated: now,
         });
-        b.tokens = (b.tokens + (now - b.updated).as_secs_f64() * per_second)
-            .min(self.quota_per_minute as f64);
+        b.tokens = (b.tokens + (now - b.updated).as_secs_f64() * per_second).min(self.quota_burst);
         b.updated = now;
         if b.tokens >= 1.0 {
             b.tokens -= 1.0;
             return Ok(());
         }
         let wait = ((1.0 - b.tokens) / per_second).ceil().max(1.0) as u64;
+        self.rate_limited.fetch_add(1, Ordering::SeqCst);
         Err(ApiError::quota(self.send_retry_after.then_some(wait)))
+    }
+
+    /// Counters for tests and the demo: `GET /sim/stats`.
+    pub fn stats(&self) -> serde_json::Value {
+        json!({
+            "token_requests": self.token_requests.load(Ordering::SeqCst),
+            "api_requests": self.api_requests.load(Ordering::SeqCst),
+            "data_requests": self.data_requests.load(Ordering::SeqCst),
+            "rate_limited": self.rate_limited.load(Ordering::SeqCst),
+        })
     }
 
     /// The injected failure for this data request, if it is an N-th one.

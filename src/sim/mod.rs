@@ -54,6 +54,10 @@ pub struct SimArgs {
     /// Requests per minute per user before HTTP 429 (token bucket).
     #[arg(long, default_value_t = 300)]
     pub quota_per_minute: u32,
+    /// Requests a user may make in a burst before the per-minute pace applies (default: the whole
+    /// minute's quota, like a fresh quota window).
+    #[arg(long)]
+    pub quota_burst: Option<u32>,
     /// Inject a failure into every N-th data request.
     #[arg(long)]
     pub fail_every: Option<u64>,

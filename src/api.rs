@@ -1,0 +1,267 @@
+//! The Google Health API v4 client for one user.
+//!
+//! Every request is paced by a token bucket (governor) at `REQUESTS_PER_MINUTE`, below Google's
+//! 300/min/user quota. What happens when a request fails:
+//! - **429**: sleep as long as `Retry-After` says, else `RATE_LIMIT_SLEEP` (an hour by default), logging
+//!   when and until what time; then try again.
+//! - **401**: refresh the access token once and try again.
+//! - **5xx, timeouts, broken connections, unreadable bodies**: bounded retries with exponential backoff
+//!   and jitter; then [`ApiError::Transient`] — the caller gives up the window for this round.
+//! - **403/404**: [`ApiError::NotAvailable`] (scope not granted, type not available for this account).
+//! - **other 4xx**: [`ApiError::Rejected`] with Google's message.
+
+use crate::auth::{AuthError, TokenManager};
+use crate::retry::Backoff;
+use crate::secret::Secret;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::{Method, StatusCode, Url};
+use serde_json::Value;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{debug, warn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Auth(#[from] AuthError),
+    #[error("not available ({status}): {message}")]
+    NotAvailable { status: u16, message: String },
+    #[error("rejected ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("failed after {attempts} attempts: {last}")]
+    Transient { attempts: u32, last: String },
+}
+
+/// Request limits and sleeps, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    pub requests_per_minute: u32,
+    pub rate_limit_sleep: Duration,
+    pub backoff: Backoff,
+}
+
+/// Retries of 5xx/timeouts: 1 s doubling to 30 s, five attempts in all.
+pub const API_BACKOFF: Backoff =
+    Backoff::new(Duration::from_secs(1), Duration::from_secs(30), Some(5));
+
+pub struct HealthClient {
+    http: reqwest::Client,
+    /// `…/v4/users/me/`
+    base: Url,
+    tokens: Arc<TokenManager>,
+    limiter: DefaultDirectRateLimiter,
+    pacing: Pacing,
+}
+
+/// What one attempt ended in.
+enum Attempt {
+    Done(Value),
+    Retry(String),
+    RateLimited(Option<Duration>),
+    Unauthorized,
+    Fail(ApiError),
+}
+
+impl HealthClient {
+    pub fn new(health_api_url: &Url, tokens: Arc<TokenManager>, pacing: Pacing) -> HealthClient {
+        let mut base = health_api_url.clone();
+        base.path_segments_mut()
+            .map(|mut s| {
+                s.pop_if_empty().extend(["v4", "users", "me", ""]);
+            })
+            .expect("http(s) URLs have path segments");
+        let rpm = NonZeroU32::new(pacing.requests_per_minute.max(1)).expect("at least one");
+        // Evenly spaced requests with a small burst, so a quota window is never overrun.
+        let quota = Quota::per_minute(rpm).allow_burst(NonZeroU32::new(5).expect("five"));
+        HealthClient {
+            http: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("static client configuration"),
+            base,
+            tokens,
+            limiter: RateLimiter::direct(quota),
+            pacing,
+        }
+    }
+
+    pub fn user(&self) -> &str {
+        self.tokens.user()
+    }
+
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ApiError> {
+        self.request(Method::GET, path, query, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.request(Method::POST, path, &[], Some(body)).await
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
+        let url = self
+            .base
+            .join(path)
+            .expect("catalog paths are relative URLs");
+        let mut failures = 0u32;
+        let mut refreshed = false;
+        loop {
+            self.limiter.until_ready().await;
+            let token = self.tokens.access_token().await?;
+            match self.attempt(&method, &url, query, body, &token).await {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::Fail(e) => return Err(e),
+                Attempt::Unauthorized if !refreshed => {
+                    debug!(user = self.user(), "access token rejected; refreshing once");
+                    self.tokens.refresh_after_rejection(&token).await?;
+                    refreshed = true;
+                }
+                Attempt::Unauthorized => {
+                    return Err(ApiError::Rejected {
+                        status: 401,
+                        message: "the API refused a freshly refreshed access token".into(),
+                    })
+                }
+                Attempt::RateLimited(told) => {
+                    let sleep = told.unwrap_or(self.pacing.rate_limit_sleep);
+                    let until = chrono::Utc::now()
+                        + chrono::Duration::from_std(sleep)
+                            .unwrap_or_else(|_| chrono::Duration::hours(1));
+                    warn!(
+                        user = self.user(),
+                        sleep_s = sleep.as_secs_f64(),
+                        until = %until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        source = if told.is_some() { "Retry-After" } else { "RATE_LIMIT_SLEEP" },
+                        "HTTP 429 from the Google Health API: sleeping"
+                    );
+                    tokio::time::sleep(sleep).await;
+                }
+                Attempt::Retry(reason) => match self.pacing.backoff.delay(failures) {
+                    Some(delay) => {
+                        warn!(user = self.user(), path, %reason, retry_in_ms = delay.as_millis() as u64, "API request failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        failures += 1;
+                    }
+                    None => {
+                        return Err(ApiError::Transient {
+                            attempts: failures + 1,
+                            last: reason,
+                        })
+                    }
+                },
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        token: &Secret,
+    ) -> Attempt {
+        let mut req = self
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(token.expose())
+            .query(query);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => return Attempt::Retry(e.without_url().to_string()),
+        };
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let text = match resp.text().await {
+            Ok(t) => t,
+            Err(e) => return Attempt::Retry(format!("reading the body: {}", e.without_url())),
+        };
+        if status.is_success() {
+            return match serde_json::from_str(&text) {
+                Ok(v) => Attempt::Done(v),
+                Err(e) => Attempt::Retry(format!("unreadable JSON ({e})")),
+            };
+        }
+        let message = google_message(&text);
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => Attempt::RateLimited(retry_after),
+            StatusCode::UNAUTHORIZED => Attempt::Unauthorized,
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
+                Attempt::Fail(ApiError::NotAvailable {
+                    status: status.as_u16(),
+                    message,
+                })
+            }
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
+                Attempt::Retry(format!("{}: {message}", s.as_u16()))
+            }
+            s => Attempt::Fail(ApiError::Rejected {
+                status: s.as_u16(),
+                message,
+            }),
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3).
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    if let Ok(secs) = v.trim().parse::<f64>() {
+        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v.trim()).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// The `error.message` of a `google.rpc.Status` body, or the body itself.
+fn google_message(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| text.chars().take(300).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates() {
+        assert_eq!(parse_retry_after("12"), Some(Duration::from_secs(12)));
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-1"), None);
+        let future = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+        let d = parse_retry_after(&future).unwrap();
+        assert!(
+            d > Duration::from_secs(85) && d <= Duration::from_secs(90),
+            "{d:?}"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn google_messages_are_extracted() {
+        assert_eq!(
+            google_message(
+                r#"{"error": {"code": 403, "message": "Request had insufficient authentication scopes.", "status": "PERMISSION_DENIED"}}"#
+            ),
+            "Request had insufficient authentication scopes."
+        );
+        assert_eq!(google_message("<html>404</html>"), "<html>404</html>");
+    }
+}

@@ -1,0 +1,162 @@
+//! The data-type catalog: every data type the daemon reads, described once, as data.
+//!
+//! An entry says which API type it reads, how (list with a filter, or daily rollup), how many civil days
+//! one request window may span, which measurements it writes (names, tags, field types and units — the
+//! source of `docs/schema.md`), and how one API object becomes points. The sync engine has no
+//! type-specific code: adding a type is adding an entry here.
+
+pub mod read;
+mod types;
+
+use crate::point::{FieldKind, Point};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+pub use read::ConvertError;
+use serde_json::{json, Value};
+
+/// A measurement as written to InfluxDB.
+#[derive(Debug)]
+pub struct Measurement {
+    pub name: &'static str,
+    pub doc: &'static str,
+    /// What the point's timestamp is.
+    pub time: &'static str,
+    pub tags: &'static [Tag],
+    pub fields: &'static [Field],
+}
+
+#[derive(Debug)]
+pub struct Tag {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub unit: &'static str,
+    pub doc: &'static str,
+}
+
+/// The `user` tag every point carries.
+pub const USER_TAG: Tag = Tag {
+    name: "user",
+    doc: "the person (`me`, or the name from `USERS`)",
+};
+
+/// How an entry fetches a window of civil days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// `dataPoints` list with the largest page size, filtered to the window.
+    List {
+        filter: WindowFilter,
+        page_size: u32,
+    },
+    /// `dataPoints:dailyRollUp`, one window per civil day.
+    DailyRollUp,
+}
+
+/// Which filter member bounds a list window (reference §4, "Filter grammar").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowFilter {
+    /// `{t}.sample_time.physical_time` over the window's local midnights.
+    SampleTime,
+    /// `{t}.interval.start_time` over the window's local midnights. (Civil-time filters on steps
+    /// and heart-rate were observed to return nothing, so physical time it is.)
+    IntervalStart,
+    /// `{t}.date` over the window's dates.
+    Date,
+    /// `sleep.interval.end_time`: a session belongs to the day it ends on.
+    SessionEnd,
+}
+
+/// What a converter knows besides the JSON.
+pub struct Context<'a> {
+    pub user: &'a str,
+    /// The user's time zone: daily values are stamped at its local midnight.
+    pub tz: Tz,
+}
+
+pub struct DataType {
+    /// Name in logs and the state file's cursors.
+    pub name: &'static str,
+    /// The API's data type (`users/me/dataTypes/{api_type}/dataPoints`).
+    pub api_type: &'static str,
+    pub fetch: Fetch,
+    /// Civil days per request window (rollup caps are 14 or 90 days; lists have no cap but pages).
+    pub window_days: u32,
+    pub measurements: &'static [&'static Measurement],
+    /// One API object (a data point, or a rollup window) into points.
+    pub convert: fn(&Value, &Context) -> Result<Vec<Point>, ConvertError>,
+}
+
+impl DataType {
+    /// The list filter for a window of civil days `[from, to]`, given its instant bounds.
+    pub fn filter(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Option<String> {
+        let Fetch::List { filter, .. } = self.fetch else {
+            return None;
+        };
+        let prefix = self.api_type.replace('-', "_");
+        let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (member, lo, hi) = match filter {
+            WindowFilter::SampleTime => (
+                format!("{prefix}.sample_time.physical_time"),
+                ts(start),
+                ts(end),
+            ),
+            WindowFilter::IntervalStart => {
+                (format!("{prefix}.interval.start_time"), ts(start), ts(end))
+            }
+            WindowFilter::SessionEnd => (format!("{prefix}.interval.end_time"), ts(start), ts(end)),
+            WindowFilter::Date => (
+                format!("{prefix}.date"),
+                from.to_string(),
+                (to + chrono::Duration::days(1)).to_string(),
+            ),
+        };
+        Some(format!(r#"{member} >= "{lo}" AND {member} < "{hi}""#))
+    }
+
+    /// The dailyRollUp request body for `[from, to]` (nested CivilDateTime, reference §3.5).
+    pub fn daily_rollup_body(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        page_token: Option<&str>,
+    ) -> Value {
+        use chrono::Datelike;
+        let d =
+            |d: NaiveDate| json!({"date": {"year": d.year(), "month": d.month(), "day": d.day()}});
+        let mut body = json!({"range": {"start": d(from), "end": d(to + chrono::Duration::days(1))}, "windowSizeDays": 1});
+        if let Some(t) = page_token {
+            body["pageToken"] = json!(t);
+        }
+        body
+    }
+}
+
+pub use types::CATALOG;
+
+pub fn find(name: &str) -> Option<&'static DataType> {
+    CATALOG.iter().find(|t| t.name == name)
+}
+
+/// Every measurement the catalog writes, once each.
+pub fn measurements() -> Vec<&'static Measurement> {
+    let mut out: Vec<&'static Measurement> = Vec::new();
+    for t in CATALOG {
+        for m in t.measurements {
+            if !out.iter().any(|o| o.name == m.name) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}

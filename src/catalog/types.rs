@@ -1,0 +1,330 @@
+//! The catalog entries and their measurements. Units are converted here, once (grams → kg, …).
+
+use super::read::{
+    self, date, int64, local_midnight, missing, opt_bool, opt_int64, opt_str, timestamp,
+};
+use super::{Context, DataType, Fetch, Field, Measurement, Tag, WindowFilter, USER_TAG};
+use crate::point::{FieldKind, Point};
+use serde_json::Value;
+
+const DEVICE_TAG: Tag = Tag {
+    name: "device",
+    doc: "the recording device's display name, where the API gives one",
+};
+
+const fn field(
+    name: &'static str,
+    kind: FieldKind,
+    unit: &'static str,
+    doc: &'static str,
+) -> Field {
+    Field {
+        name,
+        kind,
+        unit,
+        doc,
+    }
+}
+
+use FieldKind::{Bool, Float, Int};
+
+pub static HEART_RATE: Measurement = Measurement {
+    name: "heart_rate",
+    doc: "every heart-rate sample the watch recorded",
+    time: "the sample's instant",
+    tags: &[USER_TAG],
+    fields: &[field("bpm", Int, "bpm", "beats per minute")],
+};
+
+pub static STEPS: Measurement = Measurement {
+    name: "steps",
+    doc: "steps per minute (only minutes with data)",
+    time: "start of the minute",
+    tags: &[USER_TAG],
+    fields: &[field("count", Int, "steps", "steps in the interval")],
+};
+
+pub static STEPS_DAILY: Measurement = Measurement {
+    name: "steps_daily",
+    doc: "steps per civil day, from the API's daily rollup (days without data are absent)",
+    time: "local midnight of the day, in the user's time zone",
+    tags: &[USER_TAG],
+    fields: &[field("count", Int, "steps", "steps that day")],
+};
+
+pub static RESTING_HEART_RATE: Measurement = Measurement {
+    name: "resting_heart_rate",
+    doc: "daily resting heart rate",
+    time: "local midnight of the day, in the user's time zone",
+    tags: &[USER_TAG],
+    fields: &[field("bpm", Int, "bpm", "resting heart rate")],
+};
+
+pub static SLEEP: Measurement = Measurement {
+    name: "sleep",
+    doc:
+        "one point per sleep session (main sleep and naps); a session belongs to the day it ends on",
+    time: "end of the session (wake-up), so daily grouping puts a night on the date it ends",
+    tags: &[USER_TAG],
+    fields: &[
+        field(
+            "start_epoch_s",
+            Int,
+            "s",
+            "start of the session (bedtime), Unix seconds",
+        ),
+        field("duration_s", Int, "s", "end minus start"),
+        field(
+            "minutes_asleep",
+            Int,
+            "min",
+            "time asleep (light + deep + REM, or asleep + restless for classic sessions)",
+        ),
+        field("minutes_awake", Int, "min", "time awake within the session"),
+        field(
+            "minutes_in_sleep_period",
+            Int,
+            "min",
+            "time from falling asleep to waking up",
+        ),
+        field(
+            "minutes_to_fall_asleep",
+            Int,
+            "min",
+            "time before falling asleep",
+        ),
+        field(
+            "minutes_after_wakeup",
+            Int,
+            "min",
+            "time in bed after waking",
+        ),
+        field("minutes_deep", Int, "min", "deep sleep (stage sessions)"),
+        field("minutes_light", Int, "min", "light sleep (stage sessions)"),
+        field("minutes_rem", Int, "min", "REM sleep (stage sessions)"),
+        field(
+            "efficiency",
+            Float,
+            "%",
+            "minutes asleep / minutes in sleep period × 100",
+        ),
+        field("main_sleep", Bool, "", "the night's main sleep"),
+        field("nap", Bool, "", "a nap"),
+    ],
+};
+
+pub static SLEEP_STAGE: Measurement = Measurement {
+    name: "sleep_stage",
+    doc: "one point per stage segment of a sleep session",
+    time: "start of the segment",
+    tags: &[
+        USER_TAG,
+        Tag {
+            name: "stage",
+            doc: "awake, light, deep, rem (stage sessions) or asleep, restless (classic)",
+        },
+    ],
+    fields: &[field("duration_s", Int, "s", "length of the segment")],
+};
+
+pub static WEIGHT: Measurement = Measurement {
+    name: "weight",
+    doc: "weight measurements (scale or manual)",
+    time: "the measurement's instant",
+    tags: &[USER_TAG, DEVICE_TAG],
+    fields: &[field("kg", Float, "kg", "body weight")],
+};
+
+pub static CATALOG: &[DataType] = &[
+    DataType {
+        name: "heart-rate",
+        api_type: "heart-rate",
+        // ~17,000-43,000 samples a day: one day per window, 10,000 per page.
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 1,
+        measurements: &[&HEART_RATE],
+        convert: heart_rate,
+    },
+    DataType {
+        name: "steps",
+        api_type: "steps",
+        // At most 1,440 minutes a day: a week fits in one or two pages.
+        fetch: Fetch::List {
+            filter: WindowFilter::IntervalStart,
+            page_size: 10_000,
+        },
+        window_days: 7,
+        measurements: &[&STEPS],
+        convert: steps,
+    },
+    DataType {
+        name: "steps-daily",
+        api_type: "steps",
+        // The rollup cap for steps is 90 days: one request per quarter.
+        fetch: Fetch::DailyRollUp,
+        window_days: 90,
+        measurements: &[&STEPS_DAILY],
+        convert: steps_daily,
+    },
+    DataType {
+        name: "daily-resting-heart-rate",
+        api_type: "daily-resting-heart-rate",
+        fetch: Fetch::List {
+            filter: WindowFilter::Date,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&RESTING_HEART_RATE],
+        convert: resting_heart_rate,
+    },
+    DataType {
+        name: "sleep",
+        api_type: "sleep",
+        // 25 sessions per page at most: a month is two or three pages.
+        fetch: Fetch::List {
+            filter: WindowFilter::SessionEnd,
+            page_size: 25,
+        },
+        window_days: 30,
+        measurements: &[&SLEEP, &SLEEP_STAGE],
+        convert: sleep,
+    },
+    DataType {
+        name: "weight",
+        api_type: "weight",
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&WEIGHT],
+        convert: weight,
+    },
+];
+
+fn device(v: &Value) -> Option<&str> {
+    opt_str(v, "dataSource/device/displayName")
+}
+
+fn heart_rate(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
+    let t = timestamp(v, "heartRate/sampleTime/physicalTime")?;
+    Ok(vec![Point::new(HEART_RATE.name, t)
+        .tag("user", cx.user)
+        .int("bpm", int64(v, "heartRate/beatsPerMinute")?)])
+}
+
+fn steps(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
+    let t = timestamp(v, "steps/interval/startTime")?;
+    Ok(vec![Point::new(STEPS.name, t)
+        .tag("user", cx.user)
+        .int("count", int64(v, "steps/count")?)])
+}
+
+fn steps_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
+    let day = date(v, "civilStartTime/date")?;
+    Ok(vec![Point::new(
+        STEPS_DAILY.name,
+        local_midnight(day, cx.tz),
+    )
+    .tag("user", cx.user)
+    .int("count", int64(v, "steps/countSum")?)])
+}
+
+fn resting_heart_rate(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
+    let day = date(v, "dailyRestingHeartRate/date")?;
+    Ok(vec![Point::new(
+        RESTING_HEART_RATE.name,
+        local_midnight(day, cx.tz),
+    )
+    .tag("user", cx.user)
+    .int("bpm", int64(v, "dailyRestingHeartRate/beatsPerMinute")?)])
+}
+
+fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
+    let s = v.get("sleep").ok_or_else(|| missing("sleep", v))?;
+    let start = timestamp(s, "interval/startTime")?;
+    let end = timestamp(s, "interval/endTime")?;
+    let mut p = Point::new(SLEEP.name, end)
+        .tag("user", cx.user)
+        .int("start_epoch_s", start.timestamp())
+        .int("duration_s", (end - start).num_seconds());
+    let summary_fields = [
+        ("minutesAsleep", "minutes_asleep"),
+        ("minutesAwake", "minutes_awake"),
+        ("minutesInSleepPeriod", "minutes_in_sleep_period"),
+        ("minutesToFallAsleep", "minutes_to_fall_asleep"),
+        ("minutesAfterWakeUp", "minutes_after_wakeup"),
+    ];
+    for (api, name) in summary_fields {
+        if let Some(n) = opt_int64(s, &format!("summary/{api}")) {
+            p = p.int(name, n);
+        }
+    }
+    for st in s
+        .pointer("/summary/stagesSummary")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = match st.get("type").and_then(Value::as_str) {
+            Some("DEEP") => "minutes_deep",
+            Some("LIGHT") => "minutes_light",
+            Some("REM") => "minutes_rem",
+            _ => continue,
+        };
+        if let Some(n) = opt_int64(st, "minutes") {
+            p = p.int(name, n);
+        }
+    }
+    if let (Some(asleep), Some(period)) = (
+        opt_int64(s, "summary/minutesAsleep"),
+        opt_int64(s, "summary/minutesInSleepPeriod"),
+    ) {
+        if period > 0 {
+            p = p.float("efficiency", asleep as f64 * 100.0 / period as f64);
+        }
+    }
+    let nap = opt_bool(s, "metadata/nap").unwrap_or(false);
+    p = p
+        .bool(
+            "main_sleep",
+            opt_bool(s, "metadata/mainSleep").unwrap_or(!nap),
+        )
+        .bool("nap", nap);
+    let mut points = vec![p];
+    for st in s
+        .get("stages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (a, b) = (timestamp(st, "startTime")?, timestamp(st, "endTime")?);
+        let stage = st
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("UNKNOWN")
+            .to_ascii_lowercase();
+        points.push(
+            Point::new(SLEEP_STAGE.name, a)
+                .tag("user", cx.user)
+                .tag("stage", stage)
+                .int("duration_s", (b - a).num_seconds()),
+        );
+    }
+    Ok(points)
+}
+
+fn weight(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
+    let t = timestamp(v, "weight/sampleTime/physicalTime")?;
+    let grams = read::double(v, "weight/weightGrams")?;
+    let mut p = Point::new(WEIGHT.name, t)
+        .tag("user", cx.user)
+        .float("kg", grams / 1000.0);
+    if let Some(d) = device(v) {
+        p = p.tag("device", d);
+    }
+    Ok(vec![p])
+}

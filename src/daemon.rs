@@ -1,0 +1,158 @@
+//! The daemon: rounds of [`UserSync`] for every user, the sleep between them, and shutdown.
+//!
+//! A user whose refresh token Google refused is not a crash loop: the explanation is logged once, the
+//! daemon reports itself unhealthy, tries that user again hourly and keeps the others going.
+
+use crate::api::{HealthClient, Pacing, API_BACKOFF};
+use crate::auth::TokenManager;
+use crate::config::Config;
+use crate::influx::InfluxWriter;
+use crate::state::{SharedState, StateError, StateStore};
+use crate::sync::{RoundOutcome, UserSync};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+/// How often a user with a refused refresh token is tried again.
+pub const AUTH_RETRY: Duration = Duration::from_secs(3600);
+
+/// The single-person user name (tag `user=me`).
+pub const DEFAULT_USER: &str = "me";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{0}")]
+    AuthRevoked(String),
+}
+
+struct Slot {
+    sync: UserSync,
+    next: Instant,
+    /// The refusal was logged; later hourly retries stay quiet unless they succeed.
+    auth_reported: bool,
+}
+
+/// Runs until `shutdown` is cancelled (or, with `once`, after one full round).
+pub async fn run(
+    config: Config,
+    once: bool,
+    shutdown: CancellationToken,
+) -> Result<(), DaemonError> {
+    let (store, mut state) = StateStore::open(&config.sync.state_file)?;
+    // One person for now: the user list is where several people come in.
+    let users = [(
+        DEFAULT_USER.to_string(),
+        config.google.refresh_token.clone(),
+    )];
+    for (user, token) in &users {
+        if state
+            .users
+            .entry(user.clone())
+            .or_default()
+            .seed_tokens(token)
+        {
+            store.save(&state)?;
+            info!(user, state_file = %store.path().display(), "stored the configured refresh token in the state file");
+        }
+    }
+    let state = Arc::new(SharedState::new(store, state));
+    let writer = Arc::new(InfluxWriter::new(&config.influx));
+    let pacing = Pacing {
+        requests_per_minute: config.sync.requests_per_minute,
+        rate_limit_sleep: config.sync.rate_limit_sleep,
+        backoff: API_BACKOFF,
+    };
+    let mut slots: Vec<Slot> = users
+        .iter()
+        .map(|(user, _)| {
+            let tokens = Arc::new(TokenManager::new(&config.google, user, state.clone()));
+            let client = HealthClient::new(&config.google.health_api_url, tokens, pacing);
+            Slot {
+                sync: UserSync::new(
+                    client,
+                    state.clone(),
+                    writer.clone(),
+                    config.sync.backfill_from,
+                ),
+                next: Instant::now(),
+                auth_reported: false,
+            }
+        })
+        .collect();
+    info!(users = slots.len(), once, state_file = %state.path().display(), "fitbit-influx started");
+
+    loop {
+        let now = Instant::now();
+        let due = slots
+            .iter_mut()
+            .filter(|s| s.next <= now)
+            .map(|slot| async move {
+                let outcome = slot.sync.round().await;
+                match &outcome {
+                    RoundOutcome::Done { failed_windows } => {
+                        if slot.auth_reported {
+                            info!(
+                                user = slot.sync.user(),
+                                "Google accepts the refresh token again"
+                            );
+                            slot.auth_reported = false;
+                        }
+                        if *failed_windows > 0 {
+                            warn!(
+                                user = slot.sync.user(),
+                                failed_windows,
+                                "round finished with failures; they are retried next round"
+                            );
+                        } else {
+                            info!(user = slot.sync.user(), "round finished: up to date");
+                        }
+                        slot.next = Instant::now() + config.sync.sync_interval;
+                    }
+                    RoundOutcome::AuthRevoked(why) => {
+                        if !slot.auth_reported {
+                            error!(
+                                user = slot.sync.user(),
+                                retry_every_s = AUTH_RETRY.as_secs(),
+                                "{why}"
+                            );
+                            slot.auth_reported = true;
+                        }
+                        slot.next = Instant::now() + AUTH_RETRY;
+                    }
+                }
+                outcome
+            });
+        let outcomes = tokio::select! {
+            o = futures::future::join_all(due) => o,
+            _ = shutdown.cancelled() => {
+                info!("shutting down: the current windows were abandoned, their cursors unchanged");
+                return Ok(());
+            }
+        };
+        if once {
+            return match outcomes.into_iter().find_map(|o| match o {
+                RoundOutcome::AuthRevoked(why) => Some(why),
+                RoundOutcome::Done { .. } => None,
+            }) {
+                Some(why) => Err(DaemonError::AuthRevoked(why)),
+                None => Ok(()),
+            };
+        }
+        let next = slots
+            .iter()
+            .map(|s| s.next)
+            .min()
+            .expect("at least one user");
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = shutdown.cancelled() => {
+                info!("shutting down");
+                return Ok(());
+            }
+        }
+    }
+}
