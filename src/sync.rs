@@ -162,11 +162,12 @@ impl UserSync {
         .max(start);
         while from <= today {
             let to = (from + Duration::days(dt.window_days as i64 - 1)).min(today);
-            let left = (today - to).num_days();
+            // Yesterday and today are refetched every round; only older days are backfill.
+            let left = (yesterday - to).num_days();
             if left > 0 {
                 info!("{}: {from} → {to} ({left} days left)", dt.name);
             } else {
-                info!("{}: {from} → {to}", dt.name);
+                info!("{}: {from} → {to} (refresh)", dt.name);
             }
             let points = self.sync_window(dt, tz, from, to).await?;
             // Acknowledged by InfluxDB: the days up to `to` are complete, except today.

@@ -4,6 +4,7 @@
 //! sets `FI_REQUIRE_SERVERS=1`, which turns a missing server into a failure, so CI cannot skip them.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod sim;
 
 use fitbit_influx::config::{InfluxConfig, InfluxTarget};
