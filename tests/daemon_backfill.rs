@@ -308,8 +308,9 @@ async fn backfill_equals_the_simulator_exactly_and_a_second_run_adds_nothing() {
     )
     .await;
     assert!(
-        on_wake_day.iter().any(|r| r["minutes_asleep"]
-            == Value::from(i(&crossing["sleep"]["summary"]["minutesAsleep"]))),
+        on_wake_day
+            .iter()
+            .any(|r| r["minutes_asleep"] == i(&crossing["sleep"]["summary"]["minutesAsleep"])),
         "the night counts for the day it ends"
     );
 
