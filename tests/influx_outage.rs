@@ -1,5 +1,6 @@
 //! InfluxDB stops while batches are being written and comes back later: nothing is lost.
-//! Its own test binary, because it stops the shared InfluxDB (test binaries run one after another).
+//! Its own test binary, because it stops the shared InfluxDB (test binaries run one after another);
+//! within it, the tests take turns through `OUTAGE`.
 
 mod common;
 
@@ -58,9 +59,12 @@ async fn start_influxd(s: &Servers) {
     }
 }
 
+static OUTAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test]
 async fn writes_wait_for_influxdb_to_come_back_and_lose_nothing() {
     let Some(s) = servers() else { return };
+    let _turn = OUTAGE.lock().await;
     let db = fresh_database(&s, "outage").await;
     let points: Vec<Point> = (0..7_000)
         .map(|i| {
@@ -94,4 +98,64 @@ async fn writes_wait_for_influxdb_to_come_back_and_lose_nothing() {
     let expected: i64 = (0..7_000).map(|i| 60 + i % 40).sum();
     assert_eq!(r[0]["count"], json!(7_000));
     assert_eq!(r[0]["sum"], json!(expected));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_rides_out_an_influxdb_outage_mid_backfill() {
+    use common::daemon::{Api, Daemon};
+    let Some(s) = servers() else { return };
+    let _turn = OUTAGE.lock().await;
+    let sim = common::sim::start(|a| {
+        a.days = 12;
+        a.heart_rate_every = 30;
+    })
+    .await;
+    let (db, clean_db) = (
+        fresh_database(&s, "dout").await,
+        fresh_database(&s, "dclean").await,
+    );
+    let (dir, clean_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut d = Daemon::new(&sim, &s, &db, dir.path());
+    d.api = Api::V2;
+    let child = d.spawn(&["run", "--once"]);
+    // Let the backfill get going, then pull InfluxDB away under it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rows(&s, &db, "SELECT count(bpm) FROM heart_rate")
+        .await
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the backfill started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop_influxd(&s).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    start_influxd(&s).await;
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("finishes")
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("InfluxDB write failed, retrying"),
+        "the outage was met: {log}"
+    );
+    let (code, log) = Daemon::new(&sim, &s, &clean_db, clean_dir.path())
+        .run_once()
+        .await;
+    assert_eq!(code, Some(0), "{log}");
+    for m in [
+        "heart_rate",
+        "steps",
+        "steps_daily",
+        "sleep",
+        "sleep_stage",
+        "weight",
+        "resting_heart_rate",
+    ] {
+        let q = format!("SELECT count(*) FROM \"{m}\" WHERE time < now() - 2h");
+        let (got, want) = (rows(&s, &db, &q).await, rows(&s, &clean_db, &q).await);
+        assert!(!want.is_empty(), "{m}");
+        assert_eq!(got, want, "{m}: nothing lost");
+    }
 }

@@ -1,0 +1,182 @@
+//! The catalog against its declarations and against docs/schema.md:
+//! - every point any converter produces from the simulator's data uses a declared measurement, declared
+//!   tags and declared fields with the declared type, so no field can be written with two types;
+//! - docs/schema.md lists exactly the catalog's measurements, tags and fields with the same types and units.
+
+use chrono::{Duration, NaiveDate};
+use fitbit_influx::catalog::{self, Context, Fetch};
+use fitbit_influx::point::{FieldKind, Point};
+use fitbit_influx::sim::{types as simtypes, world::Person};
+use std::collections::{BTreeMap, BTreeSet};
+
+fn person() -> Person {
+    let last: NaiveDate = "2026-11-20".parse().unwrap();
+    Person {
+        seed: 7,
+        index: 0,
+        tz: chrono_tz::Europe::Berlin,
+        first_day: last - Duration::days(40),
+        last_day: last,
+        unworn_day: last - Duration::days(30),
+        heart_rate_every: 600,
+    }
+}
+
+fn kind_name(k: FieldKind) -> &'static str {
+    match k {
+        FieldKind::Int => "int",
+        FieldKind::Float => "float",
+        FieldKind::Bool => "bool",
+        FieldKind::Str => "string",
+    }
+}
+
+/// Every point every catalog entry makes from 40 simulated days (list entries from the raw data points,
+/// rollup entries from rollup-shaped windows built from the same records).
+fn all_points() -> Vec<(&'static str, Point)> {
+    let p = person();
+    let cx = Context {
+        user: "me",
+        tz: p.tz,
+    };
+    let mut out = Vec::new();
+    for entry in catalog::CATALOG {
+        let sim_type = simtypes::find(entry.api_type)
+            .unwrap_or_else(|| panic!("the simulator serves {}", entry.api_type));
+        let mut day = p.first_day;
+        while day <= p.last_day {
+            let records = (sim_type.generate)(&p, day);
+            let objects: Vec<serde_json::Value> = match entry.fetch {
+                Fetch::List { .. } => records.iter().map(|r| (sim_type.render)(&p, r)).collect(),
+                Fetch::DailyRollUp if records.is_empty() => vec![],
+                Fetch::DailyRollUp => {
+                    let sum: f64 = records.iter().map(|r| r.value).sum();
+                    vec![serde_json::json!({
+                        "civilStartTime": {"date": {"year": 2026, "month": 1, "day": 1}, "time": {}},
+                        sim_type.payload_key: {"countSum": (sum as i64).to_string()},
+                    })]
+                }
+            };
+            for o in &objects {
+                for point in
+                    (entry.convert)(o, &cx).unwrap_or_else(|e| panic!("{}: {e}", entry.name))
+                {
+                    out.push((entry.name, point));
+                }
+            }
+            day += Duration::days(1);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_point_matches_its_declared_measurement_and_field_types() {
+    let points = all_points();
+    let mut seen: BTreeMap<(&str, &str), FieldKind> = BTreeMap::new();
+    let mut measurements_seen = BTreeSet::new();
+    for (entry_name, p) in &points {
+        let entry = catalog::find(entry_name).unwrap();
+        let m = entry
+            .measurements
+            .iter()
+            .find(|m| m.name == p.measurement)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{entry_name} wrote undeclared measurement {}",
+                    p.measurement
+                )
+            });
+        measurements_seen.insert(m.name);
+        for (k, _) in &p.tags {
+            assert!(
+                m.tags.iter().any(|t| t.name == *k),
+                "{}: undeclared tag {k}",
+                m.name
+            );
+        }
+        assert!(
+            p.tags.iter().any(|(k, v)| *k == "user" && v == "me"),
+            "{}: every point has user",
+            m.name
+        );
+        for (k, v) in &p.fields {
+            let f = m
+                .fields
+                .iter()
+                .find(|f| f.name == *k)
+                .unwrap_or_else(|| panic!("{}: undeclared field {k}", m.name));
+            assert_eq!(v.kind(), f.kind, "{}.{k} declared {:?}", m.name, f.kind);
+            // Across all measurements and entries, one type per (measurement, field).
+            let prev = seen.insert((m.name, k), v.kind());
+            assert!(
+                prev.is_none_or(|pk| pk == v.kind()),
+                "{}.{k} written with two types",
+                m.name
+            );
+        }
+    }
+    let declared: BTreeSet<&str> = catalog::measurements().iter().map(|m| m.name).collect();
+    assert_eq!(
+        measurements_seen, declared,
+        "every declared measurement is produced from simulated data"
+    );
+}
+
+/// Rows of docs/schema.md: (measurement, kind, name, type, unit).
+fn documented() -> BTreeSet<(String, String, String, String, String)> {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md")).unwrap();
+    let mut current = String::new();
+    let mut rows = BTreeSet::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("### ") {
+            current = name.trim().to_string();
+        } else if !current.is_empty()
+            && (line.starts_with("| tag |") || line.starts_with("| field |"))
+        {
+            let cells: Vec<String> = line
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect();
+            rows.insert((
+                current.clone(),
+                cells[0].clone(),
+                cells[1].clone(),
+                cells[2].clone(),
+                cells[3].clone(),
+            ));
+        }
+    }
+    rows
+}
+
+#[test]
+fn docs_schema_lists_exactly_what_the_catalog_writes() {
+    let mut from_code = BTreeSet::new();
+    for m in catalog::measurements() {
+        for t in m.tags {
+            from_code.insert((
+                m.name.to_string(),
+                "tag".into(),
+                t.name.to_string(),
+                String::new(),
+                String::new(),
+            ));
+        }
+        for f in m.fields {
+            from_code.insert((
+                m.name.to_string(),
+                "field".into(),
+                f.name.to_string(),
+                kind_name(f.kind).into(),
+                f.unit.to_string(),
+            ));
+        }
+    }
+    let from_doc = documented();
+    let missing: Vec<_> = from_code.difference(&from_doc).collect();
+    let extra: Vec<_> = from_doc.difference(&from_code).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "docs/schema.md is out of date.\nmissing from the doc: {missing:#?}\nin the doc but not written: {extra:#?}");
+}

@@ -1,0 +1,241 @@
+//! The daemon under rate limits, server errors and a revoked refresh token.
+
+mod common;
+
+use common::daemon::{terminate, Daemon};
+use common::sim::{start, TestSim};
+use common::*;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+async fn stats(sim: &TestSim) -> Value {
+    sim.http
+        .get(format!("{}/sim/stats", sim.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn heart_rate_count(s: &Servers, db: &str) -> i64 {
+    rows(s, db, "SELECT count(bpm) FROM heart_rate")
+        .await
+        .first()
+        .and_then(|r| r["count"].as_i64())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_tiny_quota_it_sleeps_as_retry_after_says_and_finishes() {
+    let Some(s) = servers() else { return };
+    // 60 per minute with a burst of 2: the daemon (paced at 300/min) runs into 429s with Retry-After: 1.
+    let sim = start(|a| {
+        a.days = 4;
+        a.heart_rate_every = 300;
+        a.quota_per_minute = 60;
+        a.quota_burst = Some(2);
+    })
+    .await;
+    let db = fresh_database(&s, "quota").await;
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (code, log) = Daemon::new(&sim, &s, &db, dir.path()).run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    let limited = stats(&sim).await["rate_limited"].as_u64().unwrap();
+    assert!(limited >= 3, "the quota was hit: {limited}");
+    let sleeps: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("HTTP 429 from the Google Health API: sleeping"))
+        .collect();
+    assert_eq!(sleeps.len() as u64, limited, "every 429 is logged");
+    assert!(
+        sleeps.iter().all(|l| l.contains("source=\"Retry-After\"")
+            && l.contains("sleep_s=1")
+            && l.contains("until=")),
+        "{sleeps:?}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(limited),
+        "it slept as told"
+    );
+    assert!(heart_rate_count(&s, &db).await > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_retry_after_it_sleeps_rate_limit_sleep() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 3;
+        a.heart_rate_every = 300;
+        a.fail_every = Some(4);
+        a.fail_with = 429;
+        a.no_retry_after = true;
+    })
+    .await;
+    let db = fresh_database(&s, "ratelimitsleep").await;
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let (code, log) = Daemon::new(&sim, &s, &db, dir.path())
+        .env("RATE_LIMIT_SLEEP", "2s")
+        .run_once()
+        .await;
+    assert_eq!(code, Some(0), "{log}");
+    let sleeps: Vec<&str> = log.lines().filter(|l| l.contains("HTTP 429")).collect();
+    assert!(sleeps.len() >= 2, "{log}");
+    assert!(
+        sleeps
+            .iter()
+            .all(|l| l.contains("source=\"RATE_LIMIT_SLEEP\"") && l.contains("sleep_s=2")),
+        "{sleeps:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(2 * sleeps.len() as u64));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_server_errors_are_retried_and_the_backfill_completes() {
+    let Some(s) = servers() else { return };
+    let clean_sim = start(|a| {
+        a.days = 5;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    let failing_sim = start(|a| {
+        a.days = 5;
+        a.heart_rate_every = 300;
+        a.fail_every = Some(3);
+        a.fail_with = 500;
+    })
+    .await;
+    let (clean_db, failing_db) = (
+        fresh_database(&s, "clean500").await,
+        fresh_database(&s, "fail500").await,
+    );
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (code, log) = Daemon::new(&failing_sim, &s, &failing_db, d1.path())
+        .run_once()
+        .await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("API request failed; retrying"), "{log}");
+    assert!(
+        !log.contains("window failed"),
+        "bounded retries were enough: {log}"
+    );
+    let (code, log) = Daemon::new(&clean_sim, &s, &clean_db, d2.path())
+        .run_once()
+        .await;
+    assert_eq!(code, Some(0), "{log}");
+    for m in ["heart_rate", "steps", "sleep_stage"] {
+        let q = format!("SELECT count(*) FROM \"{m}\" WHERE time < now() - 1h");
+        assert_eq!(
+            rows(&s, &failing_db, &q).await,
+            rows(&s, &clean_db, &q).await,
+            "{m}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_refresh_token_keeps_the_daemon_up_logs_once_and_does_not_spin() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| a.days = 3).await;
+    let refresh = sim.sim.auth.refresh_token(0).expose().to_string();
+    let r = sim
+        .http
+        .post(format!("{}/revoke", sim.url))
+        .query(&[("token", refresh.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let db = fresh_database(&s, "revoked").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path()).env("SYNC_INTERVAL", "1s");
+    let child = d.spawn(&["run"]);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    terminate(&child);
+    let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
+        .await
+        .expect("exits within seconds of SIGTERM")
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "still running after 4 s, and a clean exit on SIGTERM"
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    let fixes: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("Google refused the refresh token"))
+        .collect();
+    assert_eq!(fixes.len(), 1, "the fix is logged once: {log}");
+    assert!(
+        fixes[0].contains("GOOGLE_REFRESH_TOKEN") && fixes[0].contains("7 days"),
+        "{}",
+        fixes[0]
+    );
+    assert_eq!(
+        stats(&sim).await["token_requests"],
+        1,
+        "no retry storm against the token endpoint"
+    );
+    // run --once reports it and fails.
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("Google refused the refresh token"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_backfill_exits_0_within_seconds_and_resumes_later() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 30;
+        a.heart_rate_every = 5;
+    })
+    .await;
+    let db = fresh_database(&s, "sigterm").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path());
+    let child = d.spawn(&["run"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let asked = Instant::now();
+    terminate(&child);
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("days left") && log.contains("shutting down"),
+        "{log}"
+    );
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(&d.state_file).unwrap()).unwrap();
+    let cursor = state["users"]["me"]["cursors"]["heart-rate"]["complete_through"]
+        .as_str()
+        .expect("some progress saved")
+        .to_string();
+    // The next start resumes after the saved cursor.
+    let child = d.spawn(&["run"]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    terminate(&child);
+    let out = child.wait_with_output().await.unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let first_window = log
+        .lines()
+        .find(|l| l.contains("heart-rate: "))
+        .expect("a heart-rate window");
+    let next_day =
+        (cursor.parse::<chrono::NaiveDate>().unwrap() + chrono::Duration::days(1)).to_string();
+    assert!(
+        first_window.contains(&format!("heart-rate: {next_day}")),
+        "resumed at {next_day}: {first_window}"
+    );
+}
