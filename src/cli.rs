@@ -27,6 +27,8 @@ pub enum Command {
     },
     /// Check the configuration and the InfluxDB connection without writing anything.
     Check,
+    /// Exit 0 if the daemon using STATE_FILE is running and healthy, 1 otherwise (for HEALTHCHECK).
+    Health,
     /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
     Sim(crate::sim::SimArgs),
 }
@@ -52,6 +54,22 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run { once } => runtime.block_on(run(&env, once)),
         Command::Check => runtime.block_on(check(&env)),
         Command::Sim(args) => runtime.block_on(sim(args)),
+        Command::Health => {
+            let sync = match config::SyncConfig::from_env(&env) {
+                Ok(c) => c,
+                Err(e) => return config_error(e),
+            };
+            match crate::health::check(&sync.state_file) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(line) => {
+                    println!("{line}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 use crate::api::{HealthClient, Pacing, API_BACKOFF};
 use crate::auth::TokenManager;
 use crate::config::Config;
+use crate::health::Health;
 use crate::influx::InfluxWriter;
 use crate::state::{SharedState, StateError, StateStore};
 use crate::sync::{RoundOutcome, UserSync};
@@ -84,7 +85,21 @@ pub async fn run(
         })
         .collect();
     info!(users = slots.len(), once, state_file = %state.path().display(), "fitbit-influx started");
+    let health = Health::new(state.path());
+    let beat_stop = shutdown.child_token();
+    let _beat = health.spawn_beat(beat_stop.clone());
+    let result = rounds(&mut slots, &config, once, &shutdown, &health).await;
+    beat_stop.cancel();
+    result
+}
 
+async fn rounds(
+    slots: &mut [Slot],
+    config: &Config,
+    once: bool,
+    shutdown: &CancellationToken,
+    health: &Health,
+) -> Result<(), DaemonError> {
     loop {
         let now = Instant::now();
         let due = slots
@@ -100,6 +115,7 @@ pub async fn run(
                                 "Google accepts the refresh token again"
                             );
                             slot.auth_reported = false;
+                            health.set_problem(slot.sync.user(), None);
                         }
                         if *failed_windows > 0 {
                             warn!(
@@ -120,6 +136,10 @@ pub async fn run(
                                 "{why}"
                             );
                             slot.auth_reported = true;
+                            health.set_problem(
+                                slot.sync.user(),
+                                Some("Google refused the refresh token; see the log".into()),
+                            );
                         }
                         slot.next = Instant::now() + AUTH_RETRY;
                     }

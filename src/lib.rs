@@ -17,6 +17,7 @@
 //! | [`influx`] | the InfluxDB writer: one interface, a 2.x/3.x transport and a 1.x transport, retries |
 //! | [`sync`] | the sync engine: per-type cursors, backfill windows, the refresh of the last day |
 //! | [`daemon`] | rounds for every user, sleeping between them, hourly retries after `invalid_grant`, shutdown |
+//! | [`health`] | the health file the daemon keeps fresh, read by `fitbit-influx health` |
 //! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
 //! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
 //! | [`cli`] | the command line: `run`, `check`, `sim` |
@@ -30,6 +31,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod health;
 pub mod influx;
 pub mod point;
 pub mod retry;

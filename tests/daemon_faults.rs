@@ -154,6 +154,17 @@ async fn a_revoked_refresh_token_keeps_the_daemon_up_logs_once_and_does_not_spin
     let d = Daemon::new(&sim, &s, &db, dir.path()).env("SYNC_INTERVAL", "1s");
     let child = d.spawn(&["run"]);
     tokio::time::sleep(Duration::from_secs(4)).await;
+    let health = d.command(&["health"]).output().await.unwrap();
+    assert_eq!(
+        health.status.code(),
+        Some(1),
+        "the daemon reports itself unhealthy"
+    );
+    let said = String::from_utf8_lossy(&health.stdout);
+    assert!(
+        said.starts_with("unhealthy: me: Google refused the refresh token"),
+        "{said}"
+    );
     terminate(&child);
     let out = tokio::time::timeout(Duration::from_secs(5), child.wait_with_output())
         .await
@@ -198,7 +209,21 @@ async fn sigterm_during_a_backfill_exits_0_within_seconds_and_resumes_later() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::new(&sim, &s, &db, dir.path());
     let child = d.spawn(&["run"]);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Wait until the backfill has saved progress (a heart-rate cursor), however loaded the machine is.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let saved = std::fs::read_to_string(&d.state_file)
+            .ok()
+            .is_some_and(|t| t.contains("\"heart-rate\""));
+        if saved {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress saved within 60 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let health = d.command(&["health"]).output().await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&health.stdout), "healthy\n");
+    assert_eq!(health.status.code(), Some(0));
     let asked = Instant::now();
     terminate(&child);
     let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
