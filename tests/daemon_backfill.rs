@@ -163,12 +163,7 @@ async fn backfill_equals_the_simulator_exactly_and_a_second_run_adds_nothing() {
     let mut per_day: BTreeMap<i64, i64> = BTreeMap::new();
     for p in &steps {
         let d = &p["steps"]["interval"]["civilStartTime"]["date"];
-        let date = NaiveDate::from_ymd_opt(
-            d["year"].as_i64().unwrap() as i32,
-            d["month"].as_u64().unwrap() as u32,
-            d["day"].as_u64().unwrap() as u32,
-        )
-        .unwrap();
+        let date = date_of(d);
         *per_day.entry(nanos(common_midnight(date))).or_default() += i(&p["steps"]["count"]);
     }
     let daily = influx_series(&s, &db, "steps_daily", "count", a, b).await;
@@ -197,12 +192,7 @@ async fn backfill_equals_the_simulator_exactly_and_a_second_run_adds_nothing() {
         .iter()
         .map(|p| {
             let d = &p["dailyRestingHeartRate"]["date"];
-            let date = NaiveDate::from_ymd_opt(
-                d["year"].as_i64().unwrap() as i32,
-                d["month"].as_u64().unwrap() as u32,
-                d["day"].as_u64().unwrap() as u32,
-            )
-            .unwrap();
+            let date = date_of(d);
             (
                 nanos(common_midnight(date)),
                 Value::from(i(&p["dailyRestingHeartRate"]["beatsPerMinute"])),

@@ -4,6 +4,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use common::date_of;
 use common::sim::{start, TestSim};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -259,12 +260,7 @@ async fn rollups_equal_the_sums_of_the_raw_points_also_on_a_dst_day() {
     let mut by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     for p in &raw {
         let d = &p["steps"]["interval"]["civilStartTime"]["date"];
-        let date = NaiveDate::from_ymd_opt(
-            d["year"].as_i64().unwrap() as i32,
-            d["month"].as_u64().unwrap() as u32,
-            d["day"].as_u64().unwrap() as u32,
-        )
-        .unwrap();
+        let date = date_of(d);
         *by_day.entry(date).or_default() += p["steps"]["count"]
             .as_str()
             .unwrap()
@@ -278,12 +274,7 @@ async fn rollups_equal_the_sums_of_the_raw_points_also_on_a_dst_day() {
     assert_eq!(windows.len(), 12);
     for w in windows {
         let d = &w["civilStartTime"]["date"];
-        let date = NaiveDate::from_ymd_opt(
-            d["year"].as_i64().unwrap() as i32,
-            d["month"].as_u64().unwrap() as u32,
-            d["day"].as_u64().unwrap() as u32,
-        )
-        .unwrap();
+        let date = date_of(d);
         assert_eq!(
             w["steps"]["countSum"],
             json!(by_day[&date].to_string()),

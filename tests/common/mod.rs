@@ -35,6 +35,16 @@ pub fn servers() -> Option<Servers> {
     }
 }
 
+/// A `google.type.Date` JSON object (`{"year", "month", "day"}`) as a date.
+pub fn date_of(d: &Value) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(
+        d["year"].as_i64().unwrap() as i32,
+        d["month"].as_u64().unwrap() as u32,
+        d["day"].as_u64().unwrap() as u32,
+    )
+    .unwrap_or_else(|| panic!("not a date: {d}"))
+}
+
 /// Awaits `fut`, failing the test if it takes longer than `secs` (writes retry for ever by design, so a
 /// broken server would otherwise hang the suite).
 pub async fn within<T>(secs: u64, fut: impl std::future::Future<Output = T>) -> T {
