@@ -264,3 +264,111 @@ async fn sigterm_during_a_backfill_exits_0_within_seconds_and_resumes_later() {
         "resumed at {next_day}: {first_window}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_type_without_its_scope_is_skipped_with_one_warning_and_the_others_go_on() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 3;
+        a.heart_rate_every = 300;
+        a.withheld_scopes = vec!["sleep".into()];
+    })
+    .await;
+    let db = fresh_database(&s, "noscope").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, log) = Daemon::new(&sim, &s, &db, dir.path()).run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("data type not available"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(
+        warnings[0].contains("data_type=\"sleep\"") && warnings[0].contains("status=403"),
+        "{}",
+        warnings[0]
+    );
+    assert!(rows(&s, &db, "SELECT count(minutes_asleep) FROM sleep")
+        .await
+        .is_empty());
+    for m in ["heart_rate", "steps", "weight", "resting_heart_rate"] {
+        assert!(
+            !rows(&s, &db, &format!("SELECT count(*) FROM {m}"))
+                .await
+                .is_empty(),
+            "{m} synced"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_refresh_token_is_kept_in_the_state_file() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 2;
+        a.heart_rate_every = 600;
+        a.rotate_refresh_tokens = true;
+    })
+    .await;
+    let initial = sim.sim.auth.refresh_token(0);
+    let db = fresh_database(&s, "rotate").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path());
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    let stored = || {
+        let state: Value =
+            serde_json::from_str(&std::fs::read_to_string(&d.state_file).unwrap()).unwrap();
+        state["users"]["me"]["tokens"]["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(
+        stored(),
+        initial.expose(),
+        "the new token replaced the old one"
+    );
+    assert_eq!(stored(), sim.sim.auth.refresh_token(0).expose());
+    // The old token is dead at the simulator; a second run works only with the stored one. The state's
+    // access token is still valid, so expire it first to force a refresh.
+    let state_text = std::fs::read_to_string(&d.state_file).unwrap();
+    let mut state: Value = serde_json::from_str(&state_text).unwrap();
+    state["users"]["me"]["tokens"]["access_token_expires_at"] = Value::from("2000-01-01T00:00:00Z");
+    std::fs::write(&d.state_file, serde_json::to_vec(&state).unwrap()).unwrap();
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(stored(), sim.sim.auth.refresh_token(0).expose());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_from_overrides_the_account_start() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 10;
+        a.heart_rate_every = 600;
+    })
+    .await;
+    let from = sim.sim.first_day + chrono::Duration::days(6);
+    let db = fresh_database(&s, "from").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, log) = Daemon::new(&sim, &s, &db, dir.path())
+        .env("BACKFILL_FROM", &from.to_string())
+        .run_once()
+        .await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains(&format!("backfill_from={from}")), "{log}");
+    let first = rows(&s, &db, "SELECT first(bpm) FROM heart_rate").await;
+    let first_ns = first[0]["time"].as_i64().unwrap();
+    let midnight = sim
+        .sim
+        .person(0)
+        .day_start(from)
+        .timestamp_nanos_opt()
+        .unwrap();
+    assert!(first_ns >= midnight, "nothing before BACKFILL_FROM");
+    assert!(
+        first_ns < midnight + 3_600_000_000_000,
+        "and that day itself is there"
+    );
+}

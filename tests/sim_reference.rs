@@ -347,3 +347,47 @@ async fn error_bodies_match_the_reference() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_missing_scope_gets_the_reference_403() {
+    let s = start(|a| {
+        a.end = Some("2026-11-20".parse().unwrap());
+        a.days = 5;
+        a.withheld_scopes = vec!["sleep".into(), "settings".into()];
+    })
+    .await;
+    let t = s.access_token(0).await;
+    // [AP] access_token_scope_insufficient.json, §6.2.
+    let reference = json!({"error": {"code": 403, "message": "Request had insufficient authentication scopes.", "status": "PERMISSION_DENIED",
+      "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "domain": "googleapis.com"}]}});
+    for path in [
+        "users/me/dataTypes/sleep/dataPoints",
+        "users/me/settings",
+        "users/me/pairedDevices",
+    ] {
+        let (status, body, headers) = s.get(&t, path, &[]).await;
+        assert_eq!(status, 403, "{path}");
+        assert_shape(&reference, &body, path);
+        assert_eq!(body["error"]["message"], reference["error"]["message"]);
+        assert_eq!(
+            body["error"]["details"][0]["reason"],
+            "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+        );
+        assert!(headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope"));
+    }
+    assert_eq!(
+        s.get(&t, "users/me/dataTypes/steps/dataPoints", &[])
+            .await
+            .0,
+        200,
+        "granted scopes still work"
+    );
+    assert_eq!(
+        s.get(&t, "users/me/identity", &[]).await.0,
+        200,
+        "identity needs any read scope"
+    );
+}

@@ -90,6 +90,15 @@ async fn v4(
     if let Err(e) = sim.auth.take_quota(user) {
         return e.into_response();
     }
+    let needs = match rest {
+        ["profile"] => Some("profile"),
+        ["settings"] | ["pairedDevices"] => Some("settings"),
+        ["dataTypes", data_type, ..] => types::find(data_type).map(|t| t.scope),
+        _ => None,
+    };
+    if needs.is_some_and(|scope| !sim.auth.granted(scope)) {
+        return ApiError::scope_insufficient().into_response();
+    }
     let result = match (method.as_str(), rest) {
         ("GET", ["profile"]) => Ok(profile(&sim, &person)),
         ("GET", ["settings"]) => Ok(settings(&sim, &person)),

@@ -31,7 +31,10 @@ struct Bucket {
 pub struct Auth {
     pub client_id: String,
     pub client_secret: Secret,
-    refresh_tokens: Vec<Secret>,
+    /// The current refresh token of each user (replaced on every refresh with --rotate-refresh-tokens).
+    refresh_tokens: Mutex<Vec<Secret>>,
+    rotate: bool,
+    granted: Vec<&'static str>,
     revoked: Mutex<HashSet<u32>>,
     /// access token → (user index, expiry)
     access: Mutex<HashMap<String, (u32, Instant)>>,
@@ -62,13 +65,26 @@ impl Auth {
                 s
             ),
             client_secret: Secret::new(format!("GOCSPX-sim-{}", hex(mix(s ^ 0xc1)))),
-            refresh_tokens: (0..args.users)
-                .map(|i| {
-                    Secret::new(format!(
-                        "1//0sim-{}-{}",
-                        i + 1,
-                        hex(mix(s ^ 0x7e ^ ((i as u64) << 20)))
-                    ))
+            refresh_tokens: Mutex::new(
+                (0..args.users)
+                    .map(|i| {
+                        Secret::new(format!(
+                            "1//0sim-{}-{}",
+                            i + 1,
+                            hex(mix(s ^ 0x7e ^ ((i as u64) << 20)))
+                        ))
+                    })
+                    .collect(),
+            ),
+            rotate: args.rotate_refresh_tokens,
+            granted: GRANTED_SCOPES
+                .iter()
+                .copied()
+                .filter(|full| {
+                    !args
+                        .withheld_scopes
+                        .iter()
+                        .any(|w| full.ends_with(&format!(".{w}.readonly")))
                 })
                 .collect(),
             revoked: Mutex::new(HashSet::new()),
@@ -87,16 +103,26 @@ impl Auth {
         }
     }
 
-    pub fn refresh_token(&self, user: u32) -> &Secret {
-        &self.refresh_tokens[user as usize]
+    /// The user's current refresh token.
+    pub fn refresh_token(&self, user: u32) -> Secret {
+        self.refresh_tokens.lock().expect("lock")[user as usize].clone()
     }
 
     fn user_of_refresh_token(&self, token: &str) -> Option<u32> {
         let i = self
             .refresh_tokens
+            .lock()
+            .expect("lock")
             .iter()
             .position(|t| t.expose() == token)? as u32;
         (!self.revoked.lock().expect("lock").contains(&i)).then_some(i)
+    }
+
+    /// Whether the user granted `scope` (short name, e.g. `sleep`).
+    pub fn granted(&self, scope: &str) -> bool {
+        self.granted
+            .iter()
+            .any(|g| g.ends_with(&format!(".{scope}.readonly")))
     }
 
     fn issue_access_token(&self, user: u32) -> (String, u64) {
@@ -124,13 +150,19 @@ impl Auth {
                 Some(user) => {
                     let (access_token, expires_in) = self.issue_access_token(user);
                     // No refresh_token in a refresh answer: Google does not rotate them (§1.4).
-                    Json(json!({
+                    let mut answer = json!({
                         "access_token": access_token,
                         "expires_in": expires_in,
-                        "scope": GRANTED_SCOPES.join(" "),
+                        "scope": self.granted.join(" "),
                         "token_type": "Bearer",
-                    }))
-                    .into_response()
+                    });
+                    if self.rotate {
+                        let fresh =
+                            Secret::new(format!("1//0sim-rotated-{}", hex(rand::random::<u64>())));
+                        answer["refresh_token"] = json!(fresh.expose());
+                        self.refresh_tokens.lock().expect("lock")[user as usize] = fresh;
+                    }
+                    Json(answer).into_response()
                 }
             },
             "" => oauth_error(
@@ -144,7 +176,13 @@ impl Auth {
 
     /// `POST /revoke?token=…` (Google's revocation endpoint): revokes a refresh or access token.
     pub fn revoke(&self, token: &str) -> Response {
-        if let Some(i) = self.refresh_tokens.iter().position(|t| t.expose() == token) {
+        let position = self
+            .refresh_tokens
+            .lock()
+            .expect("lock")
+            .iter()
+            .position(|t| t.expose() == token);
+        if let Some(i) = position {
             self.revoked.lock().expect("lock").insert(i as u32);
             self.access
                 .lock()

@@ -120,6 +120,16 @@ impl ApiError {
         )
     }
 
+    /// 403 for a request whose scope the user did not grant (reference §6.2).
+    pub fn scope_insufficient() -> ApiError {
+        let mut e = ApiError::new(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")
+            .detail(json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "domain": "googleapis.com",
+                           "metadata": {"service": "health.googleapis.com"}}));
+        e.www_authenticate =
+            Some("Bearer realm=\"https://accounts.google.com/\", error=\"insufficient_scope\"");
+        e
+    }
+
     pub fn quota(retry_after: Option<u64>) -> ApiError {
         let mut e = ApiError::new(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'health.googleapis.com' for consumer 'project_number:123456789'.")
             .detail(json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com"}))

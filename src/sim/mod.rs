@@ -70,6 +70,14 @@ pub struct SimArgs {
     /// Seconds between heart-rate samples (the real API: about 2-5).
     #[arg(long, default_value_t = 5)]
     pub heart_rate_every: u32,
+    /// Consent without this scope (repeatable): `activity_and_fitness`, `health_metrics_and_measurements`,
+    /// `sleep`, `profile` or `settings`. Requests that need it get 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT.
+    #[arg(long = "withhold-scope", value_name = "SCOPE")]
+    pub withheld_scopes: Vec<String>,
+    /// Answer every refresh with a new refresh token and retire the old one (Google does not rotate;
+    /// this proves a client keeps the newest token).
+    #[arg(long)]
+    pub rotate_refresh_tokens: bool,
     /// Leave out the Retry-After header on 429 answers (the reference does not confirm Google sends it).
     #[arg(long)]
     pub no_retry_after: bool,
@@ -161,6 +169,12 @@ impl Sim {
                 i + 1,
                 self.person(i).health_user_id(),
                 self.auth.refresh_token(i).expose()
+            ));
+        }
+        if !self.args.withheld_scopes.is_empty() {
+            s.push_str(&format!(
+                "withheld scopes: {}\n",
+                self.args.withheld_scopes.join(", ")
             ));
         }
         s

@@ -57,6 +57,8 @@ pub struct SimType {
     pub rollup: Option<Rollup>,
     /// Longest rollup range in days (14 or 90).
     pub rollup_cap_days: i64,
+    /// The read scope it needs (reference §4 "read scope"), without the `googlehealth.` prefix.
+    pub scope: &'static str,
     /// Whether civil-time filters find anything. The reference observed 0 results for civil filters on
     /// steps and heart-rate (§4 "Observed caveats"), so the simulator reproduces that.
     pub civil_filters_match: bool,
@@ -69,6 +71,7 @@ pub struct SimType {
 pub static TYPES: &[SimType] = &[
     SimType {
         name: "heart-rate",
+        scope: "health_metrics_and_measurements",
         payload_key: "heartRate",
         filter_prefix: "heart_rate",
         kind: RecordKind::Sample,
@@ -83,6 +86,7 @@ pub static TYPES: &[SimType] = &[
     },
     SimType {
         name: "steps",
+        scope: "activity_and_fitness",
         payload_key: "steps",
         filter_prefix: "steps",
         kind: RecordKind::Interval,
@@ -97,6 +101,7 @@ pub static TYPES: &[SimType] = &[
     },
     SimType {
         name: "daily-resting-heart-rate",
+        scope: "health_metrics_and_measurements",
         payload_key: "dailyRestingHeartRate",
         filter_prefix: "daily_resting_heart_rate",
         kind: RecordKind::Daily,
@@ -111,6 +116,7 @@ pub static TYPES: &[SimType] = &[
     },
     SimType {
         name: "sleep",
+        scope: "sleep",
         payload_key: "sleep",
         filter_prefix: "sleep",
         kind: RecordKind::SleepSession,
@@ -125,6 +131,7 @@ pub static TYPES: &[SimType] = &[
     },
     SimType {
         name: "weight",
+        scope: "health_metrics_and_measurements",
         payload_key: "weight",
         filter_prefix: "weight",
         kind: RecordKind::Sample,
