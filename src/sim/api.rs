@@ -377,16 +377,18 @@ fn civil_of(v: &Value) -> Option<NaiveDateTime> {
     Some(date.and_time(time))
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct Agg {
     sum: f64,
     n: u64,
     min: f64,
     max: f64,
+    /// Sums per zone or level, for categorised rollups.
+    by_category: BTreeMap<&'static str, f64>,
 }
 
 impl Agg {
-    fn add(&mut self, v: f64) {
+    fn add(&mut self, v: f64, category: Option<&'static str>) {
         if self.n == 0 {
             self.min = v;
             self.max = v;
@@ -395,6 +397,9 @@ impl Agg {
         self.n += 1;
         self.min = self.min.min(v);
         self.max = self.max.max(v);
+        if let Some(c) = category {
+            *self.by_category.entry(c).or_default() += v;
+        }
     }
 
     fn value(&self, r: Rollup) -> Value {
@@ -406,6 +411,38 @@ impl Agg {
                 format!("{prefix}Max"): json::double(self.max),
                 format!("{prefix}Min"): json::double(self.min),
             }),
+            Rollup::SumDouble(name) => {
+                json!({ name: json::double((self.sum * 1000.0).round() / 1000.0) })
+            }
+            Rollup::CategorySums(names) => {
+                let mut o = serde_json::Map::new();
+                for (category, name) in names {
+                    if let Some(v) = self.by_category.get(category) {
+                        o.insert(name.to_string(), json::int64(*v as i64));
+                    }
+                }
+                Value::Object(o)
+            }
+            Rollup::CategoryList {
+                list,
+                category_key,
+                value_key,
+                duration,
+            } => {
+                let entries: Vec<Value> = self
+                    .by_category
+                    .iter()
+                    .map(|(c, v)| {
+                        let v = if duration {
+                            json::duration(*v as i64)
+                        } else {
+                            json::int64(*v as i64)
+                        };
+                        json!({ category_key: c, value_key: v })
+                    })
+                    .collect();
+                json!({ list: entries })
+            }
         }
     }
 }
@@ -565,7 +602,7 @@ fn rollup(
             };
             if at >= start && at < end {
                 let idx = (at - start).num_milliseconds() / window.num_milliseconds();
-                windows.entry(idx).or_default().add(r.value);
+                windows.entry(idx).or_default().add(r.value, r.category);
             }
         }
         day += Duration::days(1);

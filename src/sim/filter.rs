@@ -55,6 +55,9 @@ fn members(t: &SimType) -> Vec<(String, Coord)> {
             (format!("{p}.interval.civil_start_time"), Coord::CivilStart),
         ],
         RecordKind::Daily => vec![(format!("{p}.date"), Coord::Date)],
+        RecordKind::ExerciseSession => {
+            vec![(format!("{p}.interval.civil_start_time"), Coord::CivilStart)]
+        }
         RecordKind::SleepSession => vec![
             (format!("{p}.interval.end_time"), Coord::End),
             (format!("{p}.interval.civil_end_time"), Coord::CivilEnd),

@@ -8,7 +8,9 @@
 //! | module | what it is |
 //! |---|---|
 //! | [`world`] | the simulated people and their days (deterministic, generated on demand) |
+//! | [`metrics`] | the person's further series (distance, calories, zones, HRV, SpO2, …) |
 //! | [`types`] | the simulated data types, one table entry each |
+//! | [`series`] | each type's records and JSON |
 //! | [`json`] | proto3 JSON as Google encodes it |
 //! | [`filter`] | the AIP-160 list filter subset |
 //! | [`api`] | the HTTP handlers for `/v4/...` |
@@ -20,6 +22,8 @@ pub mod auth;
 pub mod errors;
 pub mod filter;
 pub mod json;
+pub mod metrics;
+pub mod series;
 pub mod types;
 pub mod world;
 

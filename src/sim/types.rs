@@ -1,10 +1,12 @@
 //! The simulator's data types, one table entry each (reference §4–5): URL name, payload key, how list
-//! filters address it, its page limits and rollup cap, and how a person's day becomes its data points.
+//! filters address it, its page limits, rollup and cap, its scope, and how a person's day becomes its data
+//! points (the generators and renderers live in [`super::series`]).
 
-use super::json::{self, data_source};
+use super::metrics::Exercise;
+use super::series::*;
 use super::world::{Person, SleepSession};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use serde_json::{json, Value};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::Value;
 
 /// How a type's records are addressed by filters and ordered (reference §4 "record").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,21 +19,35 @@ pub enum RecordKind {
     Daily,
     /// sleep: `sleep.interval.end_time` / `.civil_end_time`, with AND and OR
     SleepSession,
+    /// exercise: `exercise.interval.civil_start_time` only
+    ExerciseSession,
 }
 
-/// How raw values combine in rollups.
+/// How raw values combine in rollups (reference §3.5 rollup value table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rollup {
     /// An int64 sum under the given field name (`countSum`).
     Sum(&'static str),
+    /// A double sum (`kcalSum`).
+    SumDouble(&'static str),
     /// `{prefix}Avg`, `{prefix}Max`, `{prefix}Min` as numbers.
     AvgMaxMin(&'static str),
     /// One average under the given name (`weightGramsAvg`).
     Avg(&'static str),
+    /// int64 sums per category under fixed names (active zone minutes: `sumInCardioHeartZone`, …).
+    CategorySums(&'static [(&'static str, &'static str)]),
+    /// A list with one entry per category: `{list: [{category_key: c, value_key: v}]}`, the value an
+    /// int64 sum or a Duration.
+    CategoryList {
+        list: &'static str,
+        category_key: &'static str,
+        value_key: &'static str,
+        duration: bool,
+    },
 }
 
 /// One generated data point with the coordinates filters and ordering need.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Record {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -41,8 +57,14 @@ pub struct Record {
     pub date: Option<NaiveDate>,
     /// The number rollups combine and the payload shows (steps count, bpm, grams).
     pub value: f64,
+    /// Further numbers a payload shows (SDNN next to RMSSD, …).
+    pub more: [f64; 3],
+    /// The zone or level of a categorised record.
+    pub category: Option<&'static str>,
     /// The session behind a sleep record.
     pub sleep: Option<Box<SleepSession>>,
+    /// The summary behind an exercise record.
+    pub exercise: Option<Box<Exercise>>,
 }
 
 pub struct SimType {
@@ -68,81 +90,348 @@ pub struct SimType {
     pub render: fn(&Person, &Record) -> Value,
 }
 
-pub static TYPES: &[SimType] = &[
+const ACTIVITY: &str = "activity_and_fitness";
+const HEALTH: &str = "health_metrics_and_measurements";
+
+/// An entry with the common defaults: listable, pages of 1440 (at most 10,000), civil filters work,
+/// no rollup, 90-day rollup cap.
+#[allow(clippy::too_many_arguments)]
+const fn entry(
+    name: &'static str,
+    payload_key: &'static str,
+    filter_prefix: &'static str,
+    kind: RecordKind,
+    scope: &'static str,
+    generate: fn(&Person, NaiveDate) -> Vec<Record>,
+    render: fn(&Person, &Record) -> Value,
+) -> SimType {
     SimType {
-        name: "heart-rate",
-        scope: "health_metrics_and_measurements",
-        payload_key: "heartRate",
-        filter_prefix: "heart_rate",
-        kind: RecordKind::Sample,
+        name,
+        payload_key,
+        filter_prefix,
+        kind,
         default_page: 1440,
         max_page: 10_000,
         listable: true,
+        rollup: None,
+        rollup_cap_days: 90,
+        scope,
+        civil_filters_match: true,
+        generate,
+        render,
+    }
+}
+
+use RecordKind::{Daily, ExerciseSession, Interval, Sample};
+
+pub static TYPES: &[SimType] = &[
+    SimType {
         rollup: Some(Rollup::AvgMaxMin("beatsPerMinute")),
         rollup_cap_days: 14,
         civil_filters_match: false,
-        generate: heart_rate,
-        render: render_heart_rate,
+        ..entry(
+            "heart-rate",
+            "heartRate",
+            "heart_rate",
+            Sample,
+            HEALTH,
+            heart_rate,
+            render_heart_rate,
+        )
     },
     SimType {
-        name: "steps",
-        scope: "activity_and_fitness",
-        payload_key: "steps",
-        filter_prefix: "steps",
-        kind: RecordKind::Interval,
-        default_page: 1440,
-        max_page: 10_000,
-        listable: true,
         rollup: Some(Rollup::Sum("countSum")),
-        rollup_cap_days: 90,
         civil_filters_match: false,
-        generate: steps,
-        render: render_steps,
+        ..entry(
+            "steps",
+            "steps",
+            "steps",
+            Interval,
+            ACTIVITY,
+            steps,
+            render_steps,
+        )
     },
+    entry(
+        "daily-resting-heart-rate",
+        "dailyRestingHeartRate",
+        "daily_resting_heart_rate",
+        Daily,
+        HEALTH,
+        resting_heart_rate,
+        render_resting_heart_rate,
+    ),
     SimType {
-        name: "daily-resting-heart-rate",
-        scope: "health_metrics_and_measurements",
-        payload_key: "dailyRestingHeartRate",
-        filter_prefix: "daily_resting_heart_rate",
-        kind: RecordKind::Daily,
-        default_page: 1440,
-        max_page: 10_000,
-        listable: true,
-        rollup: None,
-        rollup_cap_days: 90,
-        civil_filters_match: true,
-        generate: resting_heart_rate,
-        render: render_resting_heart_rate,
-    },
-    SimType {
-        name: "sleep",
-        scope: "sleep",
-        payload_key: "sleep",
-        filter_prefix: "sleep",
-        kind: RecordKind::SleepSession,
         default_page: 25,
         max_page: 25,
-        listable: true,
-        rollup: None,
-        rollup_cap_days: 90,
-        civil_filters_match: true,
-        generate: sleep,
-        render: render_sleep,
+        ..entry(
+            "sleep",
+            "sleep",
+            "sleep",
+            RecordKind::SleepSession,
+            "sleep",
+            sleep,
+            render_sleep,
+        )
     },
     SimType {
-        name: "weight",
-        scope: "health_metrics_and_measurements",
-        payload_key: "weight",
-        filter_prefix: "weight",
-        kind: RecordKind::Sample,
-        default_page: 1440,
-        max_page: 10_000,
-        listable: true,
         rollup: Some(Rollup::Avg("weightGramsAvg")),
-        rollup_cap_days: 90,
-        civil_filters_match: true,
-        generate: weight,
-        render: render_weight,
+        ..entry(
+            "weight",
+            "weight",
+            "weight",
+            Sample,
+            HEALTH,
+            weight,
+            render_weight,
+        )
+    },
+    SimType {
+        rollup: Some(Rollup::Sum("millimetersSum")),
+        ..entry(
+            "distance",
+            "distance",
+            "distance",
+            Interval,
+            ACTIVITY,
+            distance,
+            render_distance,
+        )
+    },
+    SimType {
+        listable: false,
+        rollup: Some(Rollup::Sum("countSum")),
+        ..entry(
+            "floors",
+            "floors",
+            "floors",
+            Interval,
+            ACTIVITY,
+            floors,
+            render_unlisted,
+        )
+    },
+    SimType {
+        rollup: Some(Rollup::Sum("gainMillimetersSum")),
+        ..entry(
+            "altitude",
+            "altitude",
+            "altitude",
+            Interval,
+            ACTIVITY,
+            altitude,
+            render_altitude,
+        )
+    },
+    SimType {
+        listable: false,
+        rollup: Some(Rollup::SumDouble("kcalSum")),
+        rollup_cap_days: 14,
+        ..entry(
+            "total-calories",
+            "totalCalories",
+            "total_calories",
+            Interval,
+            ACTIVITY,
+            total_calories,
+            render_unlisted,
+        )
+    },
+    SimType {
+        rollup: Some(Rollup::SumDouble("kcalSum")),
+        ..entry(
+            "active-energy-burned",
+            "activeEnergyBurned",
+            "active_energy_burned",
+            Interval,
+            ACTIVITY,
+            active_energy,
+            render_active_energy,
+        )
+    },
+    SimType {
+        rollup: Some(Rollup::CategorySums(&[
+            ("FAT_BURN", "sumInFatBurnHeartZone"),
+            ("CARDIO", "sumInCardioHeartZone"),
+            ("PEAK", "sumInPeakHeartZone"),
+        ])),
+        ..entry(
+            "active-zone-minutes",
+            "activeZoneMinutes",
+            "active_zone_minutes",
+            Interval,
+            ACTIVITY,
+            active_zone_minutes,
+            render_active_zone_minutes,
+        )
+    },
+    SimType {
+        rollup: Some(Rollup::CategoryList {
+            list: "activeMinutesRollupByActivityLevel",
+            category_key: "activityLevel",
+            value_key: "activeMinutesSum",
+            duration: false,
+        }),
+        rollup_cap_days: 14,
+        ..entry(
+            "active-minutes",
+            "activeMinutes",
+            "active_minutes",
+            Interval,
+            ACTIVITY,
+            active_minutes,
+            render_active_minutes,
+        )
+    },
+    entry(
+        "activity-level",
+        "activityLevel",
+        "activity_level",
+        Interval,
+        ACTIVITY,
+        activity_level,
+        render_activity_level,
+    ),
+    SimType {
+        rollup: Some(Rollup::CategoryList {
+            list: "timeInHeartRateZones",
+            category_key: "heartRateZone",
+            value_key: "duration",
+            duration: true,
+        }),
+        ..entry(
+            "time-in-heart-rate-zone",
+            "timeInHeartRateZone",
+            "time_in_heart_rate_zone",
+            Interval,
+            ACTIVITY,
+            time_in_zone,
+            render_time_in_zone,
+        )
+    },
+    entry(
+        "daily-heart-rate-zones",
+        "dailyHeartRateZones",
+        "daily_heart_rate_zones",
+        Daily,
+        HEALTH,
+        daily_heart_rate_zones,
+        render_heart_rate_zones,
+    ),
+    entry(
+        "heart-rate-variability",
+        "heartRateVariability",
+        "heart_rate_variability",
+        Sample,
+        HEALTH,
+        hrv,
+        render_hrv,
+    ),
+    entry(
+        "daily-heart-rate-variability",
+        "dailyHeartRateVariability",
+        "daily_heart_rate_variability",
+        Daily,
+        HEALTH,
+        daily_hrv,
+        render_daily_hrv,
+    ),
+    entry(
+        "oxygen-saturation",
+        "oxygenSaturation",
+        "oxygen_saturation",
+        Sample,
+        HEALTH,
+        spo2,
+        render_spo2,
+    ),
+    entry(
+        "daily-oxygen-saturation",
+        "dailyOxygenSaturation",
+        "daily_oxygen_saturation",
+        Daily,
+        HEALTH,
+        daily_spo2,
+        render_daily_spo2,
+    ),
+    entry(
+        "daily-respiratory-rate",
+        "dailyRespiratoryRate",
+        "daily_respiratory_rate",
+        Daily,
+        HEALTH,
+        daily_respiratory,
+        render_daily_respiratory,
+    ),
+    entry(
+        "respiratory-rate-sleep-summary",
+        "respiratoryRateSleepSummary",
+        "respiratory_rate_sleep_summary",
+        Sample,
+        HEALTH,
+        respiratory_summary,
+        render_respiratory_summary,
+    ),
+    entry(
+        "daily-sleep-temperature-derivations",
+        "dailySleepTemperatureDerivations",
+        "daily_sleep_temperature_derivations",
+        Daily,
+        HEALTH,
+        daily_temperature,
+        render_temperature,
+    ),
+    entry(
+        "daily-vo2-max",
+        "dailyVo2Max",
+        "daily_vo2_max",
+        Daily,
+        ACTIVITY,
+        daily_vo2,
+        render_daily_vo2,
+    ),
+    entry(
+        "run-vo2-max",
+        "runVo2Max",
+        "run_vo2_max",
+        Sample,
+        ACTIVITY,
+        run_vo2,
+        render_run_vo2,
+    ),
+    SimType {
+        rollup: Some(Rollup::Avg("bodyFatPercentageAvg")),
+        ..entry(
+            "body-fat",
+            "bodyFat",
+            "body_fat",
+            Sample,
+            HEALTH,
+            body_fat,
+            render_body_fat,
+        )
+    },
+    entry(
+        "height",
+        "height",
+        "height",
+        Sample,
+        HEALTH,
+        height,
+        render_height,
+    ),
+    SimType {
+        default_page: 25,
+        max_page: 25,
+        ..entry(
+            "exercise",
+            "exercise",
+            "exercise",
+            ExerciseSession,
+            ACTIVITY,
+            exercise,
+            render_exercise,
+        )
     },
 ];
 
@@ -196,164 +485,4 @@ pub const ROLLUP_ONLY: &[&str] = &["floors", "total-calories", "calories-in-hear
 
 pub fn find(name: &str) -> Option<&'static SimType> {
     TYPES.iter().find(|t| t.name == name)
-}
-
-fn sample_record(p: &Person, t: DateTime<Utc>, value: f64) -> Record {
-    let civil = json::local(t, p.offset_seconds(t));
-    Record {
-        start: t,
-        end: t,
-        civil_start: civil,
-        civil_end: civil,
-        date: None,
-        value,
-        sleep: None,
-    }
-}
-
-fn interval_record(p: &Person, start: DateTime<Utc>, end: DateTime<Utc>, value: f64) -> Record {
-    Record {
-        start,
-        end,
-        civil_start: json::local(start, p.offset_seconds(start)),
-        civil_end: json::local(end, p.offset_seconds(end)),
-        date: None,
-        value,
-        sleep: None,
-    }
-}
-
-fn heart_rate(p: &Person, day: NaiveDate) -> Vec<Record> {
-    p.heart_rate(day)
-        .into_iter()
-        .map(|(t, bpm)| sample_record(p, t, bpm as f64))
-        .collect()
-}
-
-fn render_heart_rate(p: &Person, r: &Record) -> Value {
-    json!({
-        "dataSource": data_source("PASSIVELY_MEASURED"),
-        "heartRate": {"beatsPerMinute": json::int64(r.value as i64), "sampleTime": json::sample_time(r.start, p.offset_seconds(r.start))},
-    })
-}
-
-fn steps(p: &Person, day: NaiveDate) -> Vec<Record> {
-    p.steps(day)
-        .into_iter()
-        .map(|(t, count)| interval_record(p, t, t + Duration::minutes(1), count as f64))
-        .collect()
-}
-
-fn render_steps(p: &Person, r: &Record) -> Value {
-    json!({
-        "dataSource": data_source("PASSIVELY_MEASURED"),
-        "steps": {"count": json::int64(r.value as i64), "interval": json::interval(r.start, p.offset_seconds(r.start), r.end, p.offset_seconds(r.end))},
-    })
-}
-
-fn resting_heart_rate(p: &Person, day: NaiveDate) -> Vec<Record> {
-    let Some(bpm) = p.resting_heart_rate(day) else {
-        return Vec::new();
-    };
-    let start = p.day_start(day);
-    let mut r = interval_record(p, start, start, bpm as f64);
-    r.date = Some(day);
-    vec![r]
-}
-
-fn render_resting_heart_rate(_: &Person, r: &Record) -> Value {
-    json!({
-        "dailyRestingHeartRate": {
-            "beatsPerMinute": json::int64(r.value as i64),
-            "dailyRestingHeartRateMetadata": {"calculationMethod": "WITH_SLEEP"},
-            "date": json::date(r.date.expect("daily records have a date")),
-        },
-        "dataSource": data_source("DERIVED"),
-    })
-}
-
-fn sleep(p: &Person, day: NaiveDate) -> Vec<Record> {
-    p.sleep_ending_on(day)
-        .into_iter()
-        .map(|s| {
-            let mut r = interval_record(p, s.start, s.end, 0.0);
-            r.sleep = Some(Box::new(s));
-            r
-        })
-        .collect()
-}
-
-fn render_sleep(p: &Person, r: &Record) -> Value {
-    let s = r
-        .sleep
-        .as_deref()
-        .expect("sleep records carry their session");
-    let off = |t| p.offset_seconds(t);
-    let mut minutes = std::collections::BTreeMap::<&str, (i64, i64)>::new();
-    let stages: Vec<Value> = s
-        .stages
-        .iter()
-        .map(|(kind, a, b)| {
-            let e = minutes.entry(kind).or_default();
-            e.0 += (*b - *a).num_seconds();
-            e.1 += 1;
-            let mut st = json::session_interval(*a, off(*a), *b, off(*b));
-            st["type"] = json!(kind);
-            st
-        })
-        .collect();
-    let stage_minutes = |k: &str| minutes.get(k).map_or(0, |(secs, _)| (secs + 30) / 60);
-    let asleep = if s.nap {
-        stage_minutes("ASLEEP") + stage_minutes("RESTLESS")
-    } else {
-        stage_minutes("LIGHT") + stage_minutes("DEEP") + stage_minutes("REM")
-    };
-    let summary_kinds: &[&str] = if s.nap {
-        &["ASLEEP", "RESTLESS", "AWAKE"]
-    } else {
-        &["AWAKE", "LIGHT", "DEEP", "REM"]
-    };
-    let stages_summary: Vec<Value> = summary_kinds
-        .iter()
-        .map(|k| json!({"type": k, "minutes": json::int64(stage_minutes(k)), "count": json::int64(minutes.get(k).map_or(0, |(_, n)| *n))}))
-        .collect();
-    let to_fall_asleep = match s.stages.first() {
-        Some(("AWAKE", a, b)) => ((*b - *a).num_seconds() + 30) / 60,
-        _ => 0,
-    };
-    json!({
-        "name": format!("users/{}/dataTypes/sleep/dataPoints/{}", p.health_user_id(), s.id),
-        "dataSource": data_source("DERIVED"),
-        "sleep": {
-            "interval": json::session_interval(s.start, off(s.start), s.end, off(s.end)),
-            "type": if s.nap { "CLASSIC" } else { "STAGES" },
-            "stages": stages,
-            "metadata": {"mainSleep": !s.nap, "nap": s.nap, "processed": true, "stagesStatus": "SUCCEEDED"},
-            "summary": {
-                "minutesAfterWakeUp": "0",
-                "minutesAsleep": json::int64(asleep),
-                "minutesAwake": json::int64(stage_minutes("AWAKE")),
-                "minutesInSleepPeriod": json::int64(((s.end - s.start).num_seconds() + 30) / 60),
-                "minutesToFallAsleep": json::int64(to_fall_asleep),
-                "stagesSummary": stages_summary,
-            },
-            "createTime": json::timestamp(s.start + Duration::minutes(20)),
-            "updateTime": json::timestamp(s.end + Duration::minutes(7)),
-        },
-    })
-}
-
-fn weight(p: &Person, day: NaiveDate) -> Vec<Record> {
-    p.weight(day)
-        .map(|(t, grams)| sample_record(p, t, grams))
-        .into_iter()
-        .collect()
-}
-
-fn render_weight(p: &Person, r: &Record) -> Value {
-    json!({
-        "name": format!("users/{}/dataTypes/weight/dataPoints/{}", p.health_user_id(), r.start.timestamp()),
-        "dataSource": {"device": {"displayName": "Aria Air"}, "platform": "FITBIT", "recordingMethod": "PASSIVELY_MEASURED"},
-        "weight": {"sampleTime": json::sample_time(r.start, p.offset_seconds(r.start)), "weightGrams": json::double(r.value)},
-    })
 }

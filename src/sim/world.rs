@@ -51,6 +51,16 @@ pub enum Activity {
     Running,
 }
 
+/// One minute of a person's day.
+#[derive(Debug, Clone, Copy)]
+pub struct Minute {
+    pub t: DateTime<Utc>,
+    pub activity: Activity,
+    pub steps: i64,
+    /// In the peak heart-rate zone (the end of a run).
+    pub peak: bool,
+}
+
 /// A sleep session with its stages on a 30-second grid.
 #[derive(Debug, Clone)]
 pub struct SleepSession {
@@ -79,7 +89,7 @@ pub struct Person {
 }
 
 impl Person {
-    fn rng(&self, day: NaiveDate, purpose: u64) -> Rng {
+    pub(crate) fn rng(&self, day: NaiveDate, purpose: u64) -> Rng {
         Rng::new(&[self.seed, self.index as u64, day_number(day), purpose])
     }
 
@@ -220,7 +230,7 @@ impl Person {
     }
 
     /// All sleep overlapping `day` (sessions ending on it or on the next day).
-    fn sleep_near(&self, day: NaiveDate) -> Vec<SleepSession> {
+    pub(crate) fn sleep_near(&self, day: NaiveDate) -> Vec<SleepSession> {
         let mut s = self.sleep_ending_on(day);
         if let Some(next) = day.succ_opt() {
             s.extend(self.sleep_ending_on(next));
@@ -307,8 +317,9 @@ impl Person {
         out
     }
 
-    /// Steps per minute of `day` for minutes with at least one step: (minute start, count).
-    pub fn steps(&self, day: NaiveDate) -> Vec<(DateTime<Utc>, i64)> {
+    /// Every minute of a worn `day` with what the person did and how many steps it took. The other
+    /// activity series (distance, floors, calories, zones, activity levels) derive from it.
+    pub fn minutes(&self, day: NaiveDate) -> Vec<Minute> {
         if !self.worn(day) {
             return Vec::new();
         }
@@ -319,10 +330,11 @@ impl Person {
             self.day_start(day.succ_opt().expect("next day")),
         );
         let mut r = self.rng(day, 5);
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(1500);
         let mut t = start;
         while t < end {
-            let count = match self.activity_at(t, &sleep, run) {
+            let activity = self.activity_at(t, &sleep, run);
+            let steps = match activity {
                 Activity::Asleep => 0,
                 Activity::Resting => {
                     let l = t.with_timezone(&self.tz);
@@ -336,12 +348,27 @@ impl Person {
                 Activity::Walking => r.range(85, 120),
                 Activity::Running => r.range(150, 175),
             };
-            if count > 0 {
-                out.push((t, count));
-            }
+            // The last five minutes of a run are the hardest.
+            let peak = activity == Activity::Running
+                && run.is_some_and(|(_, end)| end - t <= Duration::minutes(5));
+            out.push(Minute {
+                t,
+                activity,
+                steps,
+                peak,
+            });
             t += Duration::minutes(1);
         }
         out
+    }
+
+    /// Steps per minute of `day` for minutes with at least one step: (minute start, count).
+    pub fn steps(&self, day: NaiveDate) -> Vec<(DateTime<Utc>, i64)> {
+        self.minutes(day)
+            .into_iter()
+            .filter(|m| m.steps > 0)
+            .map(|m| (m.t, m.steps))
+            .collect()
     }
 
     /// Resting heart rate of `day`, when the watch was worn that day.
