@@ -52,6 +52,8 @@ pub struct UserSync {
     backfill_from: Option<NaiveDate>,
     tz: Option<Tz>,
     start: Option<NaiveDate>,
+    /// The latest height in metres (for BMI), read once per run.
+    height_m: Option<f64>,
     /// Types that answered 403/404 this run: skipped, warned about once.
     skipped: HashSet<&'static str>,
 }
@@ -71,6 +73,7 @@ impl UserSync {
             backfill_from,
             tz: None,
             start: None,
+            height_m: None,
             skipped: HashSet::new(),
         }
     }
@@ -96,10 +99,55 @@ impl UserSync {
                 })
             }
         };
-        info!(user = %self.user, time_zone = %tz.name(), backfill_from = %start, "user prepared");
+        self.height_m = self.latest_height().await;
+        info!(user = %self.user, time_zone = %tz.name(), backfill_from = %start, height_m = ?self.height_m, "user prepared");
         self.tz = Some(tz);
         self.start = Some(start);
         Ok((tz, start))
+    }
+
+    /// The newest height entry (lists are newest first), for BMI. Absent or not granted: no BMI.
+    async fn latest_height(&self) -> Option<f64> {
+        let page = self
+            .client
+            .get("dataTypes/height/dataPoints", &[("pageSize", "1")])
+            .await
+            .ok()?;
+        catalog::read::opt_int64(page.get("dataPoints")?.get(0)?, "height/heightMillimeters")
+            .map(|mm| mm as f64 / 1000.0)
+    }
+
+    fn context(&self, tz: Tz) -> Context<'_> {
+        Context {
+            user: &self.user,
+            tz,
+            now: Utc::now(),
+            height_m: self.height_m,
+        }
+    }
+
+    /// A snapshot entry: one request, its items written at the round's time; no cursor.
+    async fn sync_snapshot(
+        &self,
+        dt: &'static DataType,
+        tz: Tz,
+        path: &str,
+        list_key: &str,
+    ) -> Result<(), SyncError> {
+        let cx = self.context(tz);
+        let page = self.client.get(path, &[]).await?;
+        let mut points = Vec::new();
+        for item in page
+            .get(list_key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            points.extend((dt.convert)(item, &cx)?);
+        }
+        self.writer.write(&points).await?;
+        tracing::debug!(points = points.len(), "{} polled", dt.name);
+        Ok(())
     }
 
     /// One round over every catalog entry.
@@ -147,6 +195,9 @@ impl UserSync {
         tz: Tz,
         start: NaiveDate,
     ) -> Result<(), SyncError> {
+        if let Fetch::Snapshot { path, list_key } = dt.fetch {
+            return self.sync_snapshot(dt, tz, path, list_key).await;
+        }
         let today = Utc::now().with_timezone(&tz).date_naive();
         let yesterday = today - Duration::days(1);
         let cursor = self.state.read(|s| {
@@ -198,15 +249,12 @@ impl UserSync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<usize, SyncError> {
-        let cx = Context {
-            user: &self.user,
-            tz,
-        };
+        let cx = self.context(tz);
         let path = format!("dataTypes/{}/dataPoints", dt.api_type);
         let mut page_token: Option<String> = None;
         let mut written = 0;
         loop {
-            let page = match dt.fetch {
+            let (page, key) = match dt.fetch {
                 Fetch::List { page_size, .. } => {
                     let (start, end) = (
                         catalog::read::local_midnight(from, tz),
@@ -220,18 +268,17 @@ impl UserSync {
                     if let Some(t) = &page_token {
                         q.push(("pageToken", t));
                     }
-                    self.client.get(&path, &q).await?
+                    (self.client.get(&path, &q).await?, "dataPoints")
                 }
                 Fetch::DailyRollUp => {
                     let body = dt.daily_rollup_body(from, to, page_token.as_deref());
-                    self.client
+                    let page = self
+                        .client
                         .post(&format!("{path}:dailyRollUp"), &body)
-                        .await?
+                        .await?;
+                    (page, "rollupDataPoints")
                 }
-            };
-            let key = match dt.fetch {
-                Fetch::List { .. } => "dataPoints",
-                Fetch::DailyRollUp => "rollupDataPoints",
+                Fetch::Snapshot { .. } => unreachable!("snapshots are not windowed"),
             };
             let mut points = Vec::new();
             for item in page

@@ -5,6 +5,9 @@
 //! source of `docs/schema.md`), and how one API object becomes points. The sync engine has no
 //! type-specific code: adding a type is adding an entry here.
 
+mod activity;
+mod body;
+mod health;
 pub mod read;
 mod types;
 
@@ -55,6 +58,12 @@ pub enum Fetch {
     },
     /// `dataPoints:dailyRollUp`, one window per civil day.
     DailyRollUp,
+    /// A user resource read once per round (no cursor), e.g. `pairedDevices`: its `list_key` array's
+    /// items are converted with the round's time.
+    Snapshot {
+        path: &'static str,
+        list_key: &'static str,
+    },
 }
 
 /// Which filter member bounds a list window (reference §4, "Filter grammar").
@@ -69,6 +78,8 @@ pub enum WindowFilter {
     Date,
     /// `sleep.interval.end_time`: a session belongs to the day it ends on.
     SessionEnd,
+    /// `{t}.interval.civil_start_time` with local date-times (exercise offers no other member).
+    CivilStart,
 }
 
 /// What a converter knows besides the JSON.
@@ -76,6 +87,10 @@ pub struct Context<'a> {
     pub user: &'a str,
     /// The user's time zone: daily values are stamped at its local midnight.
     pub tz: Tz,
+    /// The round's time, for snapshots (battery levels).
+    pub now: DateTime<Utc>,
+    /// The user's latest height in metres, when known, for BMI.
+    pub height_m: Option<f64>,
 }
 
 pub struct DataType {
@@ -115,6 +130,11 @@ impl DataType {
                 (format!("{prefix}.interval.start_time"), ts(start), ts(end))
             }
             WindowFilter::SessionEnd => (format!("{prefix}.interval.end_time"), ts(start), ts(end)),
+            WindowFilter::CivilStart => (
+                format!("{prefix}.interval.civil_start_time"),
+                format!("{from}T00:00:00"),
+                format!("{}T00:00:00", to + chrono::Duration::days(1)),
+            ),
             WindowFilter::Date => (
                 format!("{prefix}.date"),
                 from.to_string(),

@@ -3,16 +3,17 @@
 use super::read::{
     self, date, int64, local_midnight, missing, opt_bool, opt_int64, opt_str, timestamp,
 };
+use super::{activity, body, health};
 use super::{Context, DataType, Fetch, Field, Measurement, Tag, WindowFilter, USER_TAG};
 use crate::point::{FieldKind, Point};
 use serde_json::Value;
 
-const DEVICE_TAG: Tag = Tag {
+pub(super) const DEVICE_TAG: Tag = Tag {
     name: "device",
     doc: "the recording device's display name, where the API gives one",
 };
 
-const fn field(
+pub(super) const fn field(
     name: &'static str,
     kind: FieldKind,
     unit: &'static str,
@@ -132,7 +133,15 @@ pub static WEIGHT: Measurement = Measurement {
     doc: "weight measurements (scale or manual)",
     time: "the measurement's instant",
     tags: &[USER_TAG, DEVICE_TAG],
-    fields: &[field("kg", Float, "kg", "body weight")],
+    fields: &[
+        field("kg", Float, "kg", "body weight"),
+        field(
+            "bmi",
+            Float,
+            "kg/m²",
+            "body-mass index, from this weight and the latest height (absent without a height)",
+        ),
+    ],
 };
 
 pub static CATALOG: &[DataType] = &[
@@ -193,6 +202,18 @@ pub static CATALOG: &[DataType] = &[
         convert: sleep,
     },
     DataType {
+        // Before weight: BMI needs the latest height.
+        name: "height",
+        api_type: "height",
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 365,
+        measurements: &[&body::HEIGHT],
+        convert: body::height,
+    },
+    DataType {
         name: "weight",
         api_type: "weight",
         fetch: Fetch::List {
@@ -203,9 +224,280 @@ pub static CATALOG: &[DataType] = &[
         measurements: &[&WEIGHT],
         convert: weight,
     },
+    DataType {
+        name: "body-fat",
+        api_type: "body-fat",
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&body::BODY_FAT],
+        convert: body::body_fat,
+    },
+    // Activity: daily totals from dailyRollUp in the largest windows the caps allow.
+    DataType {
+        name: "distance-daily",
+        api_type: "distance",
+        fetch: Fetch::DailyRollUp,
+        window_days: 90,
+        measurements: &[&activity::DISTANCE_DAILY],
+        convert: activity::distance_daily,
+    },
+    DataType {
+        name: "floors-daily",
+        api_type: "floors",
+        fetch: Fetch::DailyRollUp,
+        window_days: 90,
+        measurements: &[&activity::FLOORS_DAILY],
+        convert: activity::floors_daily,
+    },
+    DataType {
+        name: "elevation-daily",
+        api_type: "altitude",
+        fetch: Fetch::DailyRollUp,
+        window_days: 90,
+        measurements: &[&activity::ELEVATION_DAILY],
+        convert: activity::elevation_daily,
+    },
+    DataType {
+        name: "calories-daily",
+        api_type: "total-calories",
+        // total-calories rollups are capped at 14 days.
+        fetch: Fetch::DailyRollUp,
+        window_days: 14,
+        measurements: &[&activity::CALORIES_DAILY],
+        convert: activity::total_calories_daily,
+    },
+    DataType {
+        name: "active-energy-daily",
+        api_type: "active-energy-burned",
+        fetch: Fetch::DailyRollUp,
+        window_days: 90,
+        measurements: &[&activity::CALORIES_DAILY],
+        convert: activity::active_energy_daily,
+    },
+    DataType {
+        name: "active-minutes-daily",
+        api_type: "active-minutes",
+        // active-minutes rollups are capped at 14 days.
+        fetch: Fetch::DailyRollUp,
+        window_days: 14,
+        measurements: &[&activity::ACTIVE_MINUTES_DAILY],
+        convert: activity::active_minutes_daily,
+    },
+    DataType {
+        name: "heart-zone-time-daily",
+        api_type: "time-in-heart-rate-zone",
+        fetch: Fetch::DailyRollUp,
+        window_days: 90,
+        measurements: &[&activity::HEART_ZONE_TIME_DAILY],
+        convert: activity::heart_zone_time_daily,
+    },
+    DataType {
+        name: "active-zone-minutes",
+        api_type: "active-zone-minutes",
+        // A few hundred minutes a month at most: one page.
+        fetch: Fetch::List {
+            filter: WindowFilter::IntervalStart,
+            page_size: 10_000,
+        },
+        window_days: 30,
+        measurements: &[&activity::ACTIVE_ZONE_MINUTES],
+        convert: activity::active_zone_minutes,
+    },
+    DataType {
+        name: "activity-level",
+        api_type: "activity-level",
+        fetch: Fetch::List {
+            filter: WindowFilter::IntervalStart,
+            page_size: 10_000,
+        },
+        window_days: 30,
+        measurements: &[&activity::ACTIVITY_LEVEL],
+        convert: activity::activity_level,
+    },
+    DataType {
+        name: "exercise",
+        api_type: "exercise",
+        // 25 sessions per page; exercise filters only on civil start time.
+        fetch: Fetch::List {
+            filter: WindowFilter::CivilStart,
+            page_size: 25,
+        },
+        window_days: 90,
+        measurements: &[&activity::EXERCISE],
+        convert: activity::exercise,
+    },
+    // Heart and sleep physiology.
+    DataType {
+        name: "heart-rate-zones",
+        api_type: "daily-heart-rate-zones",
+        fetch: Fetch::List {
+            filter: WindowFilter::Date,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::HEART_RATE_ZONES],
+        convert: health::heart_rate_zones,
+    },
+    DataType {
+        name: "hrv",
+        api_type: "heart-rate-variability",
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 30,
+        measurements: &[&health::HRV],
+        convert: health::hrv,
+    },
+    DataType {
+        name: "hrv-daily",
+        api_type: "daily-heart-rate-variability",
+        fetch: Fetch::List {
+            filter: WindowFilter::Date,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::HRV_DAILY],
+        convert: health::hrv_daily,
+    },
+    DataType {
+        name: "spo2",
+        api_type: "oxygen-saturation",
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 30,
+        measurements: &[&health::SPO2],
+        convert: health::spo2,
+    },
+    DataType {
+        name: "spo2-daily",
+        api_type: "daily-oxygen-saturation",
+        fetch: Fetch::List {
+            filter: WindowFilter::Date,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::SPO2_DAILY],
+        convert: health::spo2_daily,
+    },
+    DataType {
+        name: "respiratory-rate-daily",
+        api_type: "daily-respiratory-rate",
+        fetch: Fetch::List {
+            filter: WindowFilter::Date,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::RESPIRATORY_RATE_DAILY],
+        convert: health::respiratory_rate_daily,
+    },
+    DataType {
+        name: "respiratory-rate-sleep",
+        api_type: "respiratory-rate-sleep-summary",
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::RESPIRATORY_RATE_SLEEP],
+        convert: health::respiratory_rate_sleep,
+    },
+    DataType {
+        name: "sleep-temperature",
+        api_type: "daily-sleep-temperature-derivations",
+        fetch: Fetch::List {
+            filter: WindowFilter::Date,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::SLEEP_TEMPERATURE],
+        convert: health::sleep_temperature,
+    },
+    DataType {
+        name: "vo2max-daily",
+        api_type: "daily-vo2-max",
+        fetch: Fetch::List {
+            filter: WindowFilter::Date,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::VO2MAX_DAILY],
+        convert: health::vo2max_daily,
+    },
+    DataType {
+        name: "run-vo2max",
+        api_type: "run-vo2-max",
+        fetch: Fetch::List {
+            filter: WindowFilter::SampleTime,
+            page_size: 10_000,
+        },
+        window_days: 90,
+        measurements: &[&health::RUN_VO2MAX],
+        convert: health::run_vo2max,
+    },
+    // Devices: battery and last sync, every round.
+    DataType {
+        name: "devices",
+        api_type: "pairedDevices",
+        fetch: Fetch::Snapshot {
+            path: "pairedDevices",
+            list_key: "pairedDevices",
+        },
+        window_days: 1,
+        measurements: &[&body::DEVICE],
+        convert: body::device_snapshot,
+    },
 ];
 
-fn device(v: &Value) -> Option<&str> {
+/// A point at local midnight of the daily record's `{key}/date`.
+pub(super) fn daily_point(
+    v: &Value,
+    cx: &Context,
+    key: &str,
+    m: &Measurement,
+) -> Result<Point, read::ConvertError> {
+    let day = date(v, &format!("{key}/date"))?;
+    Ok(Point::new(m.name, local_midnight(day, cx.tz)).tag("user", cx.user))
+}
+
+/// A point at the sample's instant (`{key}/sampleTime/physicalTime`).
+pub(super) fn sample_point(
+    v: &Value,
+    cx: &Context,
+    key: &str,
+    m: &Measurement,
+) -> Result<Point, read::ConvertError> {
+    let t = timestamp(v, &format!("{key}/sampleTime/physicalTime"))?;
+    Ok(Point::new(m.name, t).tag("user", cx.user))
+}
+
+/// A point at the start of the interval (`{key}/interval/startTime`).
+pub(super) fn interval_point(
+    v: &Value,
+    cx: &Context,
+    key: &str,
+    m: &Measurement,
+) -> Result<Point, read::ConvertError> {
+    let t = timestamp(v, &format!("{key}/interval/startTime"))?;
+    Ok(Point::new(m.name, t).tag("user", cx.user))
+}
+
+/// A point at local midnight of a daily rollup window's day.
+pub(super) fn rollup_day_point(
+    v: &Value,
+    cx: &Context,
+    m: &Measurement,
+) -> Result<Point, read::ConvertError> {
+    let day = date(v, "civilStartTime/date")?;
+    Ok(Point::new(m.name, local_midnight(day, cx.tz)).tag("user", cx.user))
+}
+
+pub(super) fn device(v: &Value) -> Option<&str> {
     opt_str(v, "dataSource/device/displayName")
 }
 
@@ -320,9 +612,13 @@ fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
 fn weight(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
     let t = timestamp(v, "weight/sampleTime/physicalTime")?;
     let grams = read::double(v, "weight/weightGrams")?;
+    let kg = grams / 1000.0;
     let mut p = Point::new(WEIGHT.name, t)
         .tag("user", cx.user)
-        .float("kg", grams / 1000.0);
+        .float("kg", kg);
+    if let Some(h) = cx.height_m.filter(|h| *h > 0.5) {
+        p = p.float("bmi", kg / (h * h));
+    }
     if let Some(d) = device(v) {
         p = p.tag("device", d);
     }

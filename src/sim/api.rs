@@ -105,8 +105,15 @@ async fn v4(
         ("GET", ["identity"]) => Ok(
             json!({"name": format!("users/{user_ref}/identity"), "legacyUserId": person.legacy_user_id(), "healthUserId": person.health_user_id()}),
         ),
-        ("GET", ["pairedDevices"]) => Ok(paired_devices(&sim, &person)),
+        ("GET", ["pairedDevices"]) => {
+            sim.auth.count_request("pairedDevices".into());
+            Ok(paired_devices(&sim, &person))
+        }
         (m, ["dataTypes", data_type, op]) => {
+            let method = op
+                .split_once(':')
+                .map_or(String::new(), |(_, m)| format!(":{m}"));
+            sim.auth.count_request(format!("{data_type}{method}"));
             data_points(&sim, &person, m, data_type, op, &query, &body)
         }
         _ => return not_found(&path),

@@ -46,6 +46,8 @@ pub struct Auth {
     token_requests: AtomicU64,
     api_requests: AtomicU64,
     rate_limited: AtomicU64,
+    /// Data requests per data type and method (`steps:dailyRollUp`, `heart-rate`), for request budgets.
+    by_type: Mutex<std::collections::BTreeMap<String, u64>>,
     fail_every: Option<u64>,
     fail_with: u16,
     send_retry_after: bool,
@@ -97,6 +99,7 @@ impl Auth {
             token_requests: AtomicU64::new(0),
             api_requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            by_type: Mutex::new(std::collections::BTreeMap::new()),
             fail_every: args.fail_every.filter(|n| *n > 0),
             fail_with: args.fail_with,
             send_retry_after: !args.no_retry_after,
@@ -238,7 +241,13 @@ impl Auth {
             "api_requests": self.api_requests.load(Ordering::SeqCst),
             "data_requests": self.data_requests.load(Ordering::SeqCst),
             "rate_limited": self.rate_limited.load(Ordering::SeqCst),
+            "by_type": *self.by_type.lock().expect("lock"),
         })
+    }
+
+    /// Counts a data request that was answered, under `type[:method]`.
+    pub fn count_request(&self, key: String) {
+        *self.by_type.lock().expect("lock").entry(key).or_default() += 1;
     }
 
     /// The injected failure for this data request, if it is an N-th one.

@@ -173,11 +173,7 @@ pub fn render_weight(p: &Person, r: &Record) -> Value {
 /// A daily type's value of a day: the main number and up to three more.
 type DailyValue = fn(&Person, NaiveDate) -> Option<(f64, [f64; 3])>;
 
-fn daily(
-    p: &Person,
-    day: NaiveDate,
-    f: DailyValue,
-) -> Vec<Record> {
+fn daily(p: &Person, day: NaiveDate, f: DailyValue) -> Vec<Record> {
     let Some((value, more)) = f(p, day) else {
         return Vec::new();
     };
