@@ -391,3 +391,109 @@ async fn a_missing_scope_gets_the_reference_403() {
         "identity needs any read scope"
     );
 }
+
+#[tokio::test]
+async fn the_authorization_code_grant_with_pkce_matches_the_reference() {
+    use base64::Engine;
+    use sha2::Digest;
+    let s = start(|a| {
+        a.end = Some("2026-11-20".parse().unwrap());
+        a.days = 5;
+        a.users = 2;
+        a.withheld_scopes = vec!["sleep".into()];
+    })
+    .await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let a = &s.sim.auth;
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let scope = "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly https://www.googleapis.com/auth/googlehealth.sleep.readonly";
+    let redirect_uri = "http://127.0.0.1:8765/callback";
+    let authorize = |login_hint: &'static str| {
+        no_redirects
+            .get(format!("{}/o/oauth2/v2/auth", s.url))
+            .query(&[
+                ("client_id", a.client_id.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("response_type", "code"),
+                ("scope", scope),
+                ("access_type", "offline"),
+                ("prompt", "consent"),
+                ("state", "csrf-123"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+                ("login_hint", login_hint),
+            ])
+            .send()
+    };
+    // §1.2: redirect to redirect_uri?state=…&code=…&scope=<granted scopes>.
+    let code_for = |resp: reqwest::Response| {
+        assert_eq!(resp.status(), 302);
+        let loc = reqwest::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+        assert!(loc.as_str().starts_with(redirect_uri));
+        let q: std::collections::HashMap<String, String> = loc.query_pairs().into_owned().collect();
+        assert_eq!(q["state"], "csrf-123");
+        assert_eq!(
+            q["scope"],
+            "https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly",
+            "the withheld scope is not granted"
+        );
+        q["code"].clone()
+    };
+    let code = code_for(authorize("2").await.unwrap());
+    let exchange = |code: String, verifier: &'static str, redirect: &'static str| {
+        let form = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code),
+            ("client_id", a.client_id.clone()),
+            ("client_secret", a.client_secret.expose().to_string()),
+            ("redirect_uri", redirect.to_string()),
+            ("code_verifier", verifier.to_string()),
+        ];
+        let http = s.http.clone();
+        let url = format!("{}/token", s.url);
+        async move {
+            let r = http.post(url).form(&form).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // §1.4: the code grant answers with a refresh token.
+    let (status, body) = exchange(code.clone(), verifier, redirect_uri).await;
+    assert_eq!(status, 200, "{body}");
+    assert_shape(
+        &json!({"access_token": "ya29.x", "expires_in": 3599, "refresh_token": "1//0g", "scope": "a", "token_type": "Bearer"}),
+        &body,
+        "code grant",
+    );
+    assert_eq!(
+        body["refresh_token"],
+        a.refresh_token(1).expose(),
+        "login_hint chose the second user"
+    );
+    // §1.5: a code is single-use; a wrong PKCE verifier or redirect_uri is invalid_grant "Bad Request".
+    let bad = json!({"error": "invalid_grant", "error_description": "Bad Request"});
+    assert_eq!(
+        exchange(code, verifier, redirect_uri).await,
+        (400, bad.clone()),
+        "reused code"
+    );
+    let code = code_for(authorize("1").await.unwrap());
+    assert_eq!(
+        exchange(
+            code,
+            "the-wrong-verifier-of-sufficient-length-0123456789",
+            redirect_uri
+        )
+        .await,
+        (400, bad.clone())
+    );
+    let code = code_for(authorize("1").await.unwrap());
+    assert_eq!(
+        exchange(code, verifier, "http://127.0.0.1:9999/elsewhere").await,
+        (400, bad)
+    );
+}

@@ -21,9 +21,17 @@ pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route("/token", post(token))
         .route("/revoke", post(revoke))
+        .route("/o/oauth2/v2/auth", axum::routing::get(authorize))
         .route("/sim/stats", axum::routing::get(stats))
         .route("/v4/{*path}", any(v4))
         .with_state(sim)
+}
+
+async fn authorize(
+    State(sim): State<Arc<Sim>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    sim.auth.authorize(&q)
 }
 
 async fn stats(State(sim): State<Arc<Sim>>) -> Json<Value> {
@@ -100,14 +108,14 @@ async fn v4(
         return ApiError::scope_insufficient().into_response();
     }
     let result = match (method.as_str(), rest) {
-        ("GET", ["profile"]) => Ok(profile(&sim, &person)),
-        ("GET", ["settings"]) => Ok(settings(&sim, &person)),
-        ("GET", ["identity"]) => Ok(
+        ("GET", ["profile"]) => Ok(Answer::Value(profile(&sim, &person))),
+        ("GET", ["settings"]) => Ok(Answer::Value(settings(&sim, &person))),
+        ("GET", ["identity"]) => Ok(Answer::Value(
             json!({"name": format!("users/{user_ref}/identity"), "legacyUserId": person.legacy_user_id(), "healthUserId": person.health_user_id()}),
-        ),
+        )),
         ("GET", ["pairedDevices"]) => {
             sim.auth.count_request("pairedDevices".into());
-            Ok(paired_devices(&sim, &person))
+            Ok(Answer::Value(paired_devices(&sim, &person)))
         }
         (m, ["dataTypes", data_type, op]) => {
             let method = op
@@ -119,7 +127,7 @@ async fn v4(
         _ => return not_found(&path),
     };
     match result {
-        Ok(v) => Json(v).into_response(),
+        Ok(v) => v.into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -180,7 +188,7 @@ fn data_points(
     op: &str,
     query: &HashMap<String, String>,
     body: &[u8],
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     if !types::API_TYPES.contains(&data_type) {
         return Err(ApiError::unknown_data_type(data_type));
     }
@@ -194,11 +202,15 @@ fn data_points(
             }
             match t {
                 Some(t) => list(sim, p, t, query, op.ends_with(":reconcile")),
-                None => Ok(json!({})),
+                None => Ok(Answer::Value(json!({}))),
             }
         }
-        ("POST", "dataPoints:rollUp") => rollup(sim, p, t, data_type, body, false),
-        ("POST", "dataPoints:dailyRollUp") => rollup(sim, p, t, data_type, body, true),
+        ("POST", "dataPoints:rollUp") => {
+            rollup(sim, p, t, data_type, body, false).map(Answer::Value)
+        }
+        ("POST", "dataPoints:dailyRollUp") => {
+            rollup(sim, p, t, data_type, body, true).map(Answer::Value)
+        }
         _ => Err(ApiError::new(
             404,
             "NOT_FOUND",
@@ -264,7 +276,7 @@ fn list(
     t: &SimType,
     query: &HashMap<String, String>,
     reconcile: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Answer, ApiError> {
     let size = page_size(query, t.default_page, t.max_page)?;
     let filter_text = query.get("filter").map(String::as_str).unwrap_or("");
     let filter = if filter_text.trim().is_empty() {
@@ -321,6 +333,32 @@ fn list(
     }
     let more = page.len() > size;
     page.truncate(size);
+    let next_token = more.then(|| {
+        let last_start = page.last().expect("a full page").start;
+        encode_token(hash, last_start.timestamp_nanos_opt().unwrap_or(0))
+    });
+    if let Some(render_text) = t.render_text {
+        let mut body = String::with_capacity(page.len() * 320 + 200);
+        body.push('{');
+        if !page.is_empty() {
+            body.push_str(r#""dataPoints":["#);
+            for (i, r) in page.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                render_text(p, r, !reconcile, &mut body);
+            }
+            body.push(']');
+        }
+        if let Some(tok) = &next_token {
+            if !page.is_empty() {
+                body.push(',');
+            }
+            body.push_str(&format!(r#""nextPageToken":"{tok}""#));
+        }
+        body.push('}');
+        return Ok(Answer::Text(body));
+    }
     let mut out = Map::new();
     if !page.is_empty() {
         let points: Vec<Value> = page
@@ -340,17 +378,27 @@ fn list(
             .collect();
         out.insert("dataPoints".into(), Value::Array(points));
     }
-    if more {
-        let last_start = page.last().expect("a full page").start;
-        out.insert(
-            "nextPageToken".into(),
-            json!(encode_token(
-                hash,
-                last_start.timestamp_nanos_opt().unwrap_or(0)
-            )),
-        );
+    if let Some(tok) = next_token {
+        out.insert("nextPageToken".into(), json!(tok));
     }
-    Ok(Value::Object(out))
+    Ok(Answer::Value(Value::Object(out)))
+}
+
+/// A successful answer: JSON built as a `Value`, or already written as text.
+pub enum Answer {
+    Value(Value),
+    Text(String),
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        match self {
+            Answer::Value(v) => Json(v).into_response(),
+            Answer::Text(t) => {
+                ([(axum::http::header::CONTENT_TYPE, "application/json")], t).into_response()
+            }
+        }
+    }
 }
 
 /// Refuses fields a strict proto3 JSON parser does not know, with Google's message per field.

@@ -23,6 +23,14 @@ pub const GRANTED_SCOPES: &[&str] = &[
     "https://www.googleapis.com/auth/googlehealth.settings.readonly",
 ];
 
+/// An authorization code waiting to be exchanged.
+struct PendingCode {
+    user: u32,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    scopes: Vec<String>,
+}
+
 struct Bucket {
     tokens: f64,
     updated: Instant,
@@ -38,6 +46,8 @@ pub struct Auth {
     revoked: Mutex<HashSet<u32>>,
     /// access token → (user index, expiry)
     access: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Unredeemed authorization codes.
+    codes: Mutex<HashMap<String, PendingCode>>,
     ttl: Duration,
     quota_per_minute: u32,
     quota_burst: f64,
@@ -91,6 +101,7 @@ impl Auth {
                 .collect(),
             revoked: Mutex::new(HashSet::new()),
             access: Mutex::new(HashMap::new()),
+            codes: Mutex::new(HashMap::new()),
             ttl: args.access_token_ttl,
             quota_per_minute: args.quota_per_minute.max(1),
             quota_burst: args.quota_burst.unwrap_or(args.quota_per_minute).max(1) as f64,
@@ -168,6 +179,33 @@ impl Auth {
                     Json(answer).into_response()
                 }
             },
+            "authorization_code" => {
+                let Some(pending) = self.codes.lock().expect("lock").remove(field("code")) else {
+                    // Unknown or already redeemed (codes are single-use).
+                    return oauth_error(400, "invalid_grant", "Bad Request");
+                };
+                if pending.redirect_uri != field("redirect_uri") {
+                    return oauth_error(400, "invalid_grant", "Bad Request");
+                }
+                if let Some(challenge) = &pending.code_challenge {
+                    use base64::Engine;
+                    use sha2::Digest;
+                    let digest = sha2::Sha256::digest(field("code_verifier").as_bytes());
+                    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+                    if field("code_verifier").is_empty() || &expected != challenge {
+                        return oauth_error(400, "invalid_grant", "Bad Request");
+                    }
+                }
+                let (access_token, expires_in) = self.issue_access_token(pending.user);
+                Json(json!({
+                    "access_token": access_token,
+                    "expires_in": expires_in,
+                    "refresh_token": self.refresh_token(pending.user).expose(),
+                    "scope": pending.scopes.join(" "),
+                    "token_type": "Bearer",
+                }))
+                .into_response()
+            }
             "" => oauth_error(
                 400,
                 "invalid_request",
@@ -175,6 +213,79 @@ impl Auth {
             ),
             _ => oauth_error(400, "unsupported_grant_type", "Invalid grant_type"),
         }
+    }
+
+    /// `GET /o/oauth2/v2/auth`: consent is automatic (for the user named by `login_hint`, a 1-based
+    /// number, else user 1); redirects to `redirect_uri` with `code`, `state` and the granted scopes,
+    /// which are the requested ones minus any withheld with --withhold-scope.
+    pub fn authorize(&self, q: &HashMap<String, String>) -> Response {
+        use axum::http::{header, StatusCode};
+        let get = |k: &str| q.get(k).map(String::as_str).unwrap_or("");
+        if get("client_id") != self.client_id {
+            return (
+                StatusCode::UNAUTHORIZED,
+                "Error 401: invalid_client\nThe OAuth client was not found.",
+            )
+                .into_response();
+        }
+        let Ok(mut redirect) = reqwest::Url::parse(get("redirect_uri")) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                "Error 400: invalid_request\nMissing or invalid redirect_uri.",
+            )
+                .into_response();
+        };
+        if get("response_type") != "code" {
+            return (
+                StatusCode::BAD_REQUEST,
+                "Error 400: invalid_request\nresponse_type must be code.",
+            )
+                .into_response();
+        }
+        let users = self.refresh_tokens.lock().expect("lock").len() as u32;
+        let user = get("login_hint")
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=users).contains(n))
+            .map_or(0, |n| n - 1);
+        let scopes: Vec<String> = get("scope")
+            .split_whitespace()
+            .filter(|s| !s.contains("googlehealth.") || self.granted.iter().any(|g| g == s))
+            .map(str::to_string)
+            .collect();
+        let code = format!("4/0sim-{}", hex(rand::random::<u64>()));
+        let challenge = match (get("code_challenge"), get("code_challenge_method")) {
+            ("", _) => None,
+            (c, "S256") => Some(c.to_string()),
+            _ => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    "Error 400: invalid_request\nOnly S256 code challenges are supported.",
+                )
+                    .into_response()
+            }
+        };
+        self.codes.lock().expect("lock").insert(
+            code.clone(),
+            PendingCode {
+                user,
+                redirect_uri: get("redirect_uri").to_string(),
+                code_challenge: challenge,
+                scopes: scopes.clone(),
+            },
+        );
+        redirect
+            .query_pairs_mut()
+            .append_pair("state", get("state"))
+            .append_pair("code", &code)
+            .append_pair("scope", &scopes.join(" "))
+            .append_pair("authuser", "0")
+            .append_pair("prompt", "consent");
+        (
+            StatusCode::FOUND,
+            [(header::LOCATION, redirect.to_string())],
+        )
+            .into_response()
     }
 
     /// `POST /revoke?token=…` (Google's revocation endpoint): revokes a refresh or access token.

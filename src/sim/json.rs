@@ -50,6 +50,59 @@ pub fn civil(dt: NaiveDateTime) -> Value {
     json!({"date": date(dt.date()), "time": time_of_day(dt.time())})
 }
 
+/// [`timestamp`] as text into `out` (seconds precision plus fraction when present), without quotes.
+pub fn write_timestamp(out: &mut String, t: DateTime<Utc>) {
+    use std::fmt::Write;
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    // 0, 3, 6 or 9 fraction digits, like `timestamp` (RFC 3339 as Google prints it).
+    let nanos = t.nanosecond();
+    if nanos == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
+        let _ = write!(out, ".{:03}", nanos / 1_000_000);
+    } else if nanos.is_multiple_of(1_000) {
+        let _ = write!(out, ".{:06}", nanos / 1_000);
+    } else {
+        let _ = write!(out, ".{nanos:09}");
+    }
+    out.push('Z');
+}
+
+/// [`civil`] as text into `out`.
+pub fn write_civil(out: &mut String, dt: NaiveDateTime) {
+    use std::fmt::Write;
+    let _ = write!(
+        out,
+        r#"{{"date":{{"year":{},"month":{},"day":{}}},"time":{{"#,
+        dt.year(),
+        dt.month(),
+        dt.day()
+    );
+    let mut first = true;
+    for (k, v) in [
+        ("hours", dt.hour()),
+        ("minutes", dt.minute()),
+        ("seconds", dt.second()),
+    ] {
+        if v != 0 {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            let _ = write!(out, r#""{k}":{v}"#);
+        }
+    }
+    out.push_str("}}");
+}
+
 /// Local wall time of `t` at a UTC offset.
 pub fn local(t: DateTime<Utc>, offset_seconds: i32) -> NaiveDateTime {
     t.naive_utc() + chrono::Duration::seconds(offset_seconds as i64)
@@ -92,6 +145,24 @@ pub fn data_source(recording_method: &str) -> Value {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn text_encodings_equal_the_value_encodings() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 8, 1, 55, 0).unwrap()
+            + chrono::Duration::nanoseconds(661_487_000);
+        let mut s = String::new();
+        write_timestamp(&mut s, t);
+        assert_eq!(Value::String(s), timestamp(t));
+        for (h, m, sec) in [(0, 0, 0), (21, 54, 0), (0, 0, 7), (22, 25, 14)] {
+            let dt = NaiveDate::from_ymd_opt(2026, 1, 7)
+                .unwrap()
+                .and_hms_opt(h, m, sec)
+                .unwrap();
+            let mut s = String::new();
+            write_civil(&mut s, dt);
+            assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), civil(dt));
+        }
+    }
 
     #[test]
     fn encodings_match_the_reference() {

@@ -162,6 +162,7 @@ impl Sim {
             "fitbit-influx sim listening on http://{addr}\n\
              HEALTH_API_URL=http://{addr}\n\
              GOOGLE_TOKEN_URL=http://{addr}/token\n\
+             GOOGLE_AUTH_URL=http://{addr}/o/oauth2/v2/auth\n\
              GOOGLE_CLIENT_ID={}\n\
              GOOGLE_CLIENT_SECRET={}\n",
             self.auth.client_id,

@@ -49,6 +49,26 @@ pub fn render_heart_rate(p: &Person, r: &Record) -> Value {
     })
 }
 
+/// [`render_heart_rate`] as text (same fields; `dataSource` only for list, not reconcile).
+pub fn render_heart_rate_text(p: &Person, r: &Record, with_source: bool, out: &mut String) {
+    use std::fmt::Write;
+    let t = r.start;
+    let off = p.offset_seconds(t);
+    out.push('{');
+    if with_source {
+        out.push_str(r#""dataSource":{"device":{},"platform":"FITBIT","recordingMethod":"PASSIVELY_MEASURED"},"#);
+    }
+    let _ = write!(
+        out,
+        r#""heartRate":{{"beatsPerMinute":"{}","sampleTime":{{"physicalTime":""#,
+        r.value as i64
+    );
+    json::write_timestamp(out, t);
+    let _ = write!(out, r#"","utcOffset":"{off}s","civilTime":"#);
+    json::write_civil(out, json::local(t, off));
+    out.push_str("}}}");
+}
+
 pub fn steps(p: &Person, day: NaiveDate) -> Vec<Record> {
     p.steps(day)
         .into_iter()
@@ -544,4 +564,36 @@ pub fn render_exercise(p: &Person, r: &Record) -> Value {
             "createTime": json::timestamp(e.end + Duration::minutes(1)), "updateTime": json::timestamp(e.end + Duration::minutes(1)),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heart_rate_text_equals_the_value_rendering() {
+        let last: NaiveDate = "2026-10-26".parse().unwrap();
+        let p = Person {
+            seed: 3,
+            index: 0,
+            tz: chrono_tz::Europe::Berlin,
+            first_day: last - Duration::days(20),
+            last_day: last,
+            unworn_day: last - Duration::days(15),
+            heart_rate_every: 7,
+        };
+        // The DST day, so both offsets appear.
+        for r in heart_rate(&p, "2026-10-25".parse().unwrap()) {
+            let value = render_heart_rate(&p, &r);
+            for with_source in [true, false] {
+                let mut text = String::new();
+                render_heart_rate_text(&p, &r, with_source, &mut text);
+                let mut expected = value.clone();
+                if !with_source {
+                    expected.as_object_mut().unwrap().remove("dataSource");
+                }
+                assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
+            }
+        }
+    }
 }

@@ -88,6 +88,9 @@ pub struct SimType {
     pub generate: fn(&Person, NaiveDate) -> Vec<Record>,
     /// The complete `DataPoint` JSON of a record, built only for records that are returned.
     pub render: fn(&Person, &Record) -> Value,
+    /// The same JSON written straight as text, for types whose pages hold 10,000 points: building
+    /// 10,000 `Value` trees costs more than the rest of a request. `bool`: with `dataSource`.
+    pub render_text: Option<fn(&Person, &Record, bool, &mut String)>,
 }
 
 const ACTIVITY: &str = "activity_and_fitness";
@@ -119,6 +122,7 @@ const fn entry(
         civil_filters_match: true,
         generate,
         render,
+        render_text: None,
     }
 }
 
@@ -129,6 +133,7 @@ pub static TYPES: &[SimType] = &[
         rollup: Some(Rollup::AvgMaxMin("beatsPerMinute")),
         rollup_cap_days: 14,
         civil_filters_match: false,
+        render_text: Some(render_heart_rate_text),
         ..entry(
             "heart-rate",
             "heartRate",
