@@ -497,3 +497,121 @@ async fn the_authorization_code_grant_with_pkce_matches_the_reference() {
         (400, bad)
     );
 }
+
+/// §5 examples of the further types, transcribed.
+const DISTANCE: &str = r#"{"distance": {"interval": {"startTime": "2026-11-20T14:03:00Z", "startUtcOffset": "3600s", "endTime": "2026-11-20T14:04:00Z", "endUtcOffset": "3600s",
+  "civilStartTime": {"date": {"year": 2026, "month": 11, "day": 20}, "time": {"hours": 15, "minutes": 3}},
+  "civilEndTime": {"date": {"year": 2026, "month": 11, "day": 20}, "time": {"hours": 15, "minutes": 4}}},
+  "millimeters": "86420"},
+ "dataSource": {"device": {}, "platform": "FITBIT", "recordingMethod": "PASSIVELY_MEASURED"}}"#;
+const AZM: &str = r#"{"activeZoneMinutes": {"activeZoneMinutes": "1", "heartRateZone": "FAT_BURN",
+  "interval": {"startTime": "2026-01-07T05:27:00Z", "startUtcOffset": "-14400s", "endTime": "2026-01-07T05:28:00Z", "endUtcOffset": "-14400s",
+    "civilStartTime": {"date": {"year": 2026, "month": 1, "day": 7}, "time": {"hours": 1, "minutes": 27}},
+    "civilEndTime": {"date": {"year": 2026, "month": 1, "day": 7}, "time": {"hours": 1, "minutes": 28}}}},
+ "dataSource": {"device": {}, "platform": "FITBIT", "recordingMethod": "PASSIVELY_MEASURED"}}"#;
+const DAILY_HRV: &str = r#"{"dailyHeartRateVariability": {"averageHeartRateVariabilityMilliseconds": 45.0, "date": {"day": 6, "month": 1, "year": 2026},
+  "deepSleepRootMeanSquareOfSuccessiveDifferencesMilliseconds": 40.0, "entropy": 1.5, "nonRemHeartRateBeatsPerMinute": "59"},
+ "dataSource": {"device": {}, "platform": "FITBIT", "recordingMethod": "DERIVED"}}"#;
+const TEMPERATURE_FIRST_NIGHTS: &str = r#"{"dailySleepTemperatureDerivations": {"date": {"year": 2026, "month": 1, "day": 6},
+  "nightlyTemperatureCelsius": 34.5, "baselineTemperatureCelsius": "NaN", "relativeNightlyStddev30dCelsius": "NaN"}}"#;
+const EXERCISE: &str = r#"{"name": "users/x/dataTypes/exercise/dataPoints/2026443605080188808",
+ "dataSource": {"platform": "FITBIT", "recordingMethod": "ACTIVELY_MEASURED", "device": {"displayName": "Pixel Watch 3"}},
+ "exercise": {
+   "interval": {"startTime": "2026-11-20T07:15:04Z", "startUtcOffset": "3600s", "endTime": "2026-11-20T08:08:14Z", "endUtcOffset": "3600s",
+     "civilStartTime": {"date": {"year": 2026, "month": 11, "day": 20}, "time": {"hours": 8, "minutes": 15, "seconds": 4}},
+     "civilEndTime": {"date": {"year": 2026, "month": 11, "day": 20}, "time": {"hours": 9, "minutes": 8, "seconds": 14}}},
+   "exerciseType": "RUNNING", "displayName": "Run", "activeDuration": "3065s",
+   "metricsSummary": {"caloriesKcal": 712.4, "distanceMillimeters": 10234560, "steps": "8612", "averageHeartRateBeatsPerMinute": "151",
+     "elevationGainMillimeters": 87000, "activeZoneMinutes": "38", "runVo2Max": 47.1},
+   "exerciseEvents": [{"eventTime": "2026-11-20T07:15:04Z", "eventUtcOffset": "3600s", "exerciseEventType": "START"}],
+   "createTime": "2026-11-20T08:09:01Z", "updateTime": "2026-11-20T08:09:01Z"}}"#;
+
+#[tokio::test]
+async fn further_types_have_the_reference_shapes_and_reconcile_drops_data_source() {
+    let s = sim().await;
+    let t = s.access_token(0).await;
+    let first = |body: Value| body["dataPoints"][0].clone();
+    let filter = day_filter("distance.interval.start_time");
+    let (_, d, _) = s
+        .get(
+            &t,
+            "users/me/dataTypes/distance/dataPoints",
+            &[("filter", &filter)],
+        )
+        .await;
+    assert_shape(&parse(DISTANCE), &first(d), "distance");
+    let (_, azm, _) = s
+        .get(&t, "users/me/dataTypes/active-zone-minutes/dataPoints", &[])
+        .await;
+    assert_shape(&parse(AZM), &first(azm), "active-zone-minutes");
+    let (_, hrv, _) = s
+        .get(
+            &t,
+            "users/me/dataTypes/daily-heart-rate-variability/dataPoints",
+            &[],
+        )
+        .await;
+    assert_shape(
+        &parse(DAILY_HRV),
+        &first(hrv),
+        "daily-heart-rate-variability",
+    );
+    let (_, ex, _) = s
+        .get(&t, "users/me/dataTypes/exercise/dataPoints", &[])
+        .await;
+    assert_shape(&parse(EXERCISE), &first(ex), "exercise");
+    // The first nights of sleep temperature carry "NaN" strings where a baseline will come.
+    let (_, temp, _) = s
+        .get(
+            &t,
+            "users/me/dataTypes/daily-sleep-temperature-derivations/dataPoints",
+            &[(
+                "filter",
+                r#"daily_sleep_temperature_derivations.date < "2026-09-25""#,
+            )],
+        )
+        .await;
+    let oldest = temp["dataPoints"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_shape(
+        &parse(TEMPERATURE_FIRST_NIGHTS),
+        &oldest,
+        "daily-sleep-temperature-derivations",
+    );
+    // §3.3: reconcile has no dataSource and says dataPointName instead of name.
+    let (status, rec, _) = s
+        .get(
+            &t,
+            "users/me/dataTypes/sleep/dataPoints:reconcile",
+            &[("pageSize", "2")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let p = &rec["dataPoints"][0];
+    assert!(
+        p.get("dataSource").is_none() && p.get("name").is_none(),
+        "{p}"
+    );
+    assert!(p["dataPointName"]
+        .as_str()
+        .unwrap()
+        .contains("/dataTypes/sleep/dataPoints/"));
+    let filter = day_filter("heart_rate.sample_time.physical_time");
+    let (_, rec, _) = s
+        .get(
+            &t,
+            "users/me/dataTypes/heart-rate/dataPoints:reconcile",
+            &[("filter", &filter), ("pageSize", "3")],
+        )
+        .await;
+    assert!(rec["dataPoints"][0].get("dataSource").is_none());
+    assert_shape(
+        &parse(HEART_RATE)["heartRate"],
+        &rec["dataPoints"][0]["heartRate"],
+        "reconciled heart-rate",
+    );
+}
