@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a developer's: installs what the tests need (Debian's
-# InfluxDB 1.6.7 and nginx-light), starts them on loopback ports, runs fmt/clippy and every test against
-# them, and stops what it started. Exits non-zero on any failure.
+# InfluxDB 1.6.7 and nginx-light; hadolint, check-jsonschema and tsc with @grafana/schema), starts the
+# servers on loopback ports, runs fmt/clippy, the deployment checks and every test against them, and
+# stops what it started. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,9 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
+
+echo "== deployment files (hadolint, compose-spec, Grafana provisioning, dashboards with tsc)"
+scripts/check-deploy.sh
 
 echo "== cargo test"
 cargo test --locked --all-targets --no-fail-fast

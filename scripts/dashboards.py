@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Writes the Grafana dashboards in grafana/dashboards/ from the panel definitions below.
+
+Run it after changing a panel: `python3 scripts/dashboards.py`. The test suite runs it with --check and fails
+when the committed JSON differs from what it generates, so the files and this script never drift.
+
+Every query is InfluxQL (works on InfluxDB 1.x, 2.x through its DBRP mapping, and 3.x) against the schema in
+docs/schema.md. Daily values are grouped in the dashboard's time-zone variable `$tz`; `$user` picks the person.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+DATASOURCE = {"type": "influxdb", "uid": "fitbit-influxdb"}
+OUT = Path(__file__).resolve().parent.parent / "grafana" / "dashboards"
+USER = "\"user\" = '$user'"
+DAY = "GROUP BY time(1d) tz('$tz')"
+
+ZONES = ["Europe/Berlin", "Europe/London", "Europe/Paris", "Europe/Madrid", "Europe/Zurich", "Europe/Vienna",
+         "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Asia/Tokyo",
+         "Australia/Sydney", "UTC"]
+
+
+def target(query, ref="A", fmt="time_series", alias=None):
+    t = {"refId": ref, "datasource": DATASOURCE, "rawQuery": True, "query": query, "resultFormat": fmt}
+    if alias:
+        t["alias"] = alias
+    return t
+
+
+def panel(kind, title, targets, x, y, w, h, unit=None, options=None, custom=None, thresholds=None,
+          decimals=None, description=None, transformations=None):
+    defaults = {}
+    if unit:
+        defaults["unit"] = unit
+    if decimals is not None:
+        defaults["decimals"] = decimals
+    if custom:
+        defaults["custom"] = custom
+    if thresholds:
+        defaults["thresholds"] = {"mode": "absolute", "steps": thresholds}
+    p = {
+        "type": kind,
+        "title": title,
+        "datasource": DATASOURCE,
+        "gridPos": {"x": x, "y": y, "w": w, "h": h},
+        "targets": targets,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": options or {},
+    }
+    if description:
+        p["description"] = description
+    if transformations:
+        p["transformations"] = transformations
+    return p
+
+
+def stat(title, query, x, y, unit=None, decimals=None, description=None):
+    options = {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+               "colorMode": "value", "graphMode": "none", "textMode": "value"}
+    return panel("stat", title, [target(query)], x, y, 6, 4, unit=unit, options=options, decimals=decimals,
+                 thresholds=[{"color": "blue", "value": None}], description=description)
+
+
+def series(title, targets, x, y, w=12, h=8, unit=None, bars=False, stacked=False, thresholds=None,
+           description=None):
+    custom = {"drawStyle": "bars" if bars else "line", "lineWidth": 1, "fillOpacity": 80 if bars else 10,
+              "spanNulls": True, "showPoints": "never" if not bars else "auto"}
+    if stacked:
+        custom["stacking"] = {"mode": "normal", "group": "A"}
+    if thresholds:
+        custom["thresholdsStyle"] = {"mode": "line"}
+    options = {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+               "tooltip": {"mode": "multi", "sort": "none"}}
+    return panel("timeseries", title, targets, x, y, w, h, unit=unit, custom=custom, options=options,
+                 thresholds=thresholds, description=description)
+
+
+def table(title, query, x, y, w=24, h=8, unit=None, description=None):
+    options = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"], "fields": ""}}
+    return panel("table", title, [target(query, fmt="table")], x, y, w, h, unit=unit, options=options,
+                 description=description)
+
+
+def pie(title, targets, x, y, unit=None, description=None):
+    options = {"reduceOptions": {"calcs": ["sum"], "fields": "", "values": False}, "pieType": "pie",
+               "legend": {"displayMode": "table", "placement": "right", "showLegend": True, "values": ["value", "percent"]},
+               "tooltip": {"mode": "single", "sort": "none"}}
+    return panel("piechart", title, targets, x, y, 12, 9, unit=unit, options=options, description=description)
+
+
+def dashboard(uid, title, panels, time_from="now-30d"):
+    for i, p in enumerate(panels, start=1):
+        p["id"] = i
+    return {
+        "uid": uid,
+        "title": title,
+        "tags": ["fitbit-influx"],
+        "timezone": "browser",
+        "editable": True,
+        "graphTooltip": 1,
+        "schemaVersion": 41,
+        "version": 1,
+        "refresh": "15m",
+        "time": {"from": time_from, "to": "now"},
+        "links": [{"title": "Fitbit", "type": "dashboards", "tags": ["fitbit-influx"], "asDropdown": True,
+                   "includeVars": True, "keepTime": True, "icon": "external link", "targetBlank": False,
+                   "tooltip": "", "url": ""}],
+        "templating": {"list": [
+            {
+                "type": "query", "name": "user", "label": "Person",
+                "datasource": DATASOURCE,
+                "query": "SHOW TAG VALUES FROM \"steps_daily\" WITH KEY = \"user\"",
+                "refresh": 1, "sort": 1, "multi": False, "includeAll": False,
+                "current": {"text": "me", "value": "me"}, "options": [],
+            },
+            {
+                "type": "custom", "name": "tz", "label": "Time zone",
+                "query": ",".join(ZONES), "multi": False, "includeAll": False,
+                "current": {"text": ZONES[0], "value": ZONES[0]},
+                "options": [{"text": z, "value": z, "selected": i == 0} for i, z in enumerate(ZONES)],
+            },
+        ]},
+        "panels": panels,
+    }
+
+
+def overview():
+    return dashboard("fitbit-overview", "Fitbit: overview", [
+        stat("Steps today", f"SELECT last(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER}", 0, 0,
+             unit="none", description="Steps of the latest day (the day's total from the daily rollup)."),
+        stat("Resting heart rate", f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER}",
+             6, 0, unit="bpm"),
+        stat("Last night's sleep",
+             f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true {DAY}",
+             12, 0, unit="m", description="Minutes asleep in the main sleep that ended on the latest day."),
+        stat("Weight", f"SELECT last(\"kg\") FROM \"weight\" WHERE $timeFilter AND {USER}", 18, 0, unit="kg",
+             decimals=1),
+        table("Devices",
+              "SELECT last(\"battery_pct\") AS \"battery %\", last(\"last_sync_epoch_s\") * 1000 AS \"last sync\" "
+              f"FROM \"device\" WHERE $timeFilter AND {USER} GROUP BY \"device\"",
+              0, 4, h=6, description="Battery and last sync of every paired device, as of the latest poll."),
+        series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="steps")],
+               0, 10, w=24, bars=True, unit="none"),
+    ], time_from="now-7d")
+
+
+def heart():
+    return dashboard("fitbit-heart", "Fitbit: heart", [
+        series("Heart rate", [target(
+            "SELECT mean(\"bpm\") AS \"mean\", min(\"bpm\") AS \"min\", max(\"bpm\") AS \"max\" FROM \"heart_rate\" "
+            f"WHERE $timeFilter AND {USER} GROUP BY time($__interval) fill(none)")],
+            0, 0, w=24, unit="bpm", description="Every sample, aggregated to the panel's resolution."),
+        series("Resting heart rate", [target(f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="resting")],
+               0, 8, unit="bpm"),
+        series("Heart-rate variability", [target(f"SELECT last(\"avg_ms\") FROM \"hrv_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="HRV")],
+               12, 8, unit="ms"),
+        series("Time in heart-rate zones", [target(
+            "SELECT sum(\"light_s\") / 60 AS \"light\", sum(\"moderate_s\") / 60 AS \"moderate\", "
+            "sum(\"vigorous_s\") / 60 AS \"vigorous\", sum(\"peak_s\") / 60 AS \"peak\" "
+            f"FROM \"heart_zone_time_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)")],
+            0, 16, w=24, unit="m", bars=True, stacked=True),
+    ])
+
+
+def sleep():
+    return dashboard("fitbit-sleep", "Fitbit: sleep", [
+        series("Sleep stages per night", [target(
+            "SELECT sum(\"minutes_deep\") AS \"deep\", sum(\"minutes_light\") AS \"light\", sum(\"minutes_rem\") AS \"rem\", "
+            f"sum(\"minutes_awake\") AS \"awake\" FROM \"sleep\" WHERE $timeFilter AND {USER} {DAY} fill(none)")],
+            0, 0, w=24, unit="m", bars=True, stacked=True,
+            description="A night belongs to the day it ends on."),
+        series("Total sleep per night (all sessions)", [target(
+            f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="asleep")],
+            0, 8, unit="m", bars=True, description="Every session of the day, naps included."),
+        series("Sleep efficiency", [target(
+            f"SELECT mean(\"efficiency\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true {DAY} fill(none)", alias="efficiency")],
+            12, 8, unit="percent"),
+        table("Bed and wake times",
+              "SELECT \"start_epoch_s\" * 1000 AS \"bedtime\", \"duration_s\" AS \"time in bed\", \"minutes_asleep\" AS \"asleep (min)\" "
+              f"FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true",
+              0, 16, w=12, description="Time is the wake-up; bedtime is when the session started."),
+        series("Sleep temperature deviation", [target(
+            f"SELECT last(\"deviation_c\") FROM \"sleep_temperature\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="deviation")],
+            12, 16, unit="celsius", description="Nightly minus personal baseline; absent while the baseline forms."),
+    ])
+
+
+def activity():
+    steps_per_day = f"SELECT sum(\"count\") AS \"s\" FROM \"steps_daily\" WHERE $timeFilter AND {USER} {DAY} fill(0)"
+    return dashboard("fitbit-activity", "Fitbit: activity", [
+        series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="steps")],
+               0, 0, w=24, bars=True, unit="none",
+               thresholds=[{"color": "red", "value": None}, {"color": "yellow", "value": 500}, {"color": "green", "value": 10000}]),
+        pie("Days by activity level", [
+            target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" = 0", "A", alias="not worn (0 steps)"),
+            target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" > 0 AND \"s\" < 500", "B", alias="low (< 500)"),
+            target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" >= 500 AND \"s\" <= 10000", "C", alias="normal (500-10,000)"),
+            target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" > 10000", "D", alias="high (> 10,000)"),
+        ], 0, 8, unit="none"),
+        pie("Time by intensity", [target(
+            f"SELECT sum(\"duration_s\") / 60 FROM \"activity_level\" WHERE $timeFilter AND {USER} GROUP BY \"level\"",
+            alias="$tag_level")], 12, 8, unit="m",
+            description="sedentary, lightly active (light), moderately active (moderate), very active (vigorous)."),
+        series("Active Zone Minutes per day", [target(
+            f"SELECT sum(\"azm\") FROM \"active_zone_minutes\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="AZM")],
+            0, 17, bars=True, unit="none", description="Fat burn + 2 × (cardio + peak)."),
+        series("Distance per day", [target(
+            f"SELECT sum(\"m\") / 1000 FROM \"distance_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="km")],
+            12, 17, bars=True, unit="lengthkm"),
+        series("Floors per day", [target(
+            f"SELECT sum(\"count\") FROM \"floors_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="floors")],
+            0, 25, bars=True, unit="none"),
+        table("Exercises",
+              "SELECT \"duration_s\" / 60 AS \"minutes\", \"distance_m\" / 1000 AS \"km\", \"calories_kcal\" AS \"kcal\", "
+              "\"avg_bpm\" AS \"avg bpm\", \"azm\" AS \"AZM\", \"steps\" "
+              f"FROM \"exercise\" WHERE $timeFilter AND {USER} GROUP BY \"type\"",
+              12, 25, w=12),
+    ])
+
+
+def body():
+    return dashboard("fitbit-body", "Fitbit: body", [
+        series("Weight", [target(f"SELECT mean(\"kg\") FROM \"weight\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="kg")],
+               0, 0, w=24, unit="masskg"),
+        series("Body fat", [target(f"SELECT mean(\"pct\") FROM \"body_fat\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="body fat")],
+               0, 8, unit="percent"),
+        series("BMI", [target(f"SELECT mean(\"bmi\") FROM \"weight\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="BMI")],
+               12, 8, unit="none", description="From each weight and the latest height."),
+    ], time_from="now-90d")
+
+
+DASHBOARDS = {"overview.json": overview, "heart.json": heart, "sleep.json": sleep, "activity.json": activity,
+              "body.json": body}
+
+
+def main():
+    check = "--check" in sys.argv
+    stale = []
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, build in DASHBOARDS.items():
+        text = json.dumps(build(), indent=2) + "\n"
+        path = OUT / name
+        if check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+    if stale:
+        print("out of date (run python3 scripts/dashboards.py): " + ", ".join(stale))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
