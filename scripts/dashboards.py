@@ -15,7 +15,12 @@ from pathlib import Path
 DATASOURCE = {"type": "influxdb", "uid": "fitbit-influxdb"}
 OUT = Path(__file__).resolve().parent.parent / "grafana" / "dashboards"
 USER = "\"user\" = '$user'"
-DAY = "GROUP BY time(1d) tz('$tz')"
+TZ = "tz('$tz')"
+
+
+def daily(fill="none"):
+    """Daily buckets in the dashboard's time zone. InfluxQL wants tz() last, after fill()."""
+    return f"GROUP BY time(1d) fill({fill}) {TZ}"
 
 ZONES = ["Europe/Berlin", "Europe/London", "Europe/Paris", "Europe/Madrid", "Europe/Zurich", "Europe/Vienna",
          "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Asia/Tokyo",
@@ -90,7 +95,8 @@ def pie(title, targets, x, y, unit=None, description=None):
     return panel("piechart", title, targets, x, y, 12, 9, unit=unit, options=options, description=description)
 
 
-def dashboard(uid, title, panels, time_from="now-30d"):
+def dashboard(uid, title, panels, days=30):
+    """A dashboard showing the last `days` whole days (day-aligned, so daily buckets are complete)."""
     for i, p in enumerate(panels, start=1):
         p["id"] = i
     return {
@@ -103,7 +109,7 @@ def dashboard(uid, title, panels, time_from="now-30d"):
         "schemaVersion": 41,
         "version": 1,
         "refresh": "15m",
-        "time": {"from": time_from, "to": "now"},
+        "time": {"from": f"now-{days}d/d", "to": "now/d"},
         "links": [{"title": "Fitbit", "type": "dashboards", "tags": ["fitbit-influx"], "asDropdown": True,
                    "includeVars": True, "keepTime": True, "icon": "external link", "targetBlank": False,
                    "tooltip": "", "url": ""}],
@@ -133,7 +139,7 @@ def overview():
         stat("Resting heart rate", f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER}",
              6, 0, unit="bpm"),
         stat("Last night's sleep",
-             f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true {DAY}",
+             f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true GROUP BY time(1d) {TZ}",
              12, 0, unit="m", description="Minutes asleep in the main sleep that ended on the latest day."),
         stat("Weight", f"SELECT last(\"kg\") FROM \"weight\" WHERE $timeFilter AND {USER}", 18, 0, unit="kg",
              decimals=1),
@@ -141,9 +147,9 @@ def overview():
               "SELECT last(\"battery_pct\") AS \"battery %\", last(\"last_sync_epoch_s\") * 1000 AS \"last sync\" "
               f"FROM \"device\" WHERE $timeFilter AND {USER} GROUP BY \"device\"",
               0, 4, h=6, description="Battery and last sync of every paired device, as of the latest poll."),
-        series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="steps")],
+        series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="steps")],
                0, 10, w=24, bars=True, unit="none"),
-    ], time_from="now-7d")
+    ], days=7)
 
 
 def heart():
@@ -152,14 +158,14 @@ def heart():
             "SELECT mean(\"bpm\") AS \"mean\", min(\"bpm\") AS \"min\", max(\"bpm\") AS \"max\" FROM \"heart_rate\" "
             f"WHERE $timeFilter AND {USER} GROUP BY time($__interval) fill(none)")],
             0, 0, w=24, unit="bpm", description="Every sample, aggregated to the panel's resolution."),
-        series("Resting heart rate", [target(f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="resting")],
+        series("Resting heart rate", [target(f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER} {daily()}", alias="resting")],
                0, 8, unit="bpm"),
-        series("Heart-rate variability", [target(f"SELECT last(\"avg_ms\") FROM \"hrv_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="HRV")],
+        series("Heart-rate variability", [target(f"SELECT last(\"avg_ms\") FROM \"hrv_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="HRV")],
                12, 8, unit="ms"),
         series("Time in heart-rate zones", [target(
             "SELECT sum(\"light_s\") / 60 AS \"light\", sum(\"moderate_s\") / 60 AS \"moderate\", "
             "sum(\"vigorous_s\") / 60 AS \"vigorous\", sum(\"peak_s\") / 60 AS \"peak\" "
-            f"FROM \"heart_zone_time_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)")],
+            f"FROM \"heart_zone_time_daily\" WHERE $timeFilter AND {USER} {daily()}")],
             0, 16, w=24, unit="m", bars=True, stacked=True),
     ])
 
@@ -168,29 +174,29 @@ def sleep():
     return dashboard("fitbit-sleep", "Fitbit: sleep", [
         series("Sleep stages per night", [target(
             "SELECT sum(\"minutes_deep\") AS \"deep\", sum(\"minutes_light\") AS \"light\", sum(\"minutes_rem\") AS \"rem\", "
-            f"sum(\"minutes_awake\") AS \"awake\" FROM \"sleep\" WHERE $timeFilter AND {USER} {DAY} fill(none)")],
+            f"sum(\"minutes_awake\") AS \"awake\" FROM \"sleep\" WHERE $timeFilter AND {USER} {daily()}")],
             0, 0, w=24, unit="m", bars=True, stacked=True,
             description="A night belongs to the day it ends on."),
         series("Total sleep per night (all sessions)", [target(
-            f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="asleep")],
+            f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} {daily()}", alias="asleep")],
             0, 8, unit="m", bars=True, description="Every session of the day, naps included."),
         series("Sleep efficiency", [target(
-            f"SELECT mean(\"efficiency\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true {DAY} fill(none)", alias="efficiency")],
+            f"SELECT mean(\"efficiency\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true {daily()}", alias="efficiency")],
             12, 8, unit="percent"),
         table("Bed and wake times",
               "SELECT \"start_epoch_s\" * 1000 AS \"bedtime\", \"duration_s\" AS \"time in bed\", \"minutes_asleep\" AS \"asleep (min)\" "
               f"FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true",
               0, 16, w=12, description="Time is the wake-up; bedtime is when the session started."),
         series("Sleep temperature deviation", [target(
-            f"SELECT last(\"deviation_c\") FROM \"sleep_temperature\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="deviation")],
+            f"SELECT last(\"deviation_c\") FROM \"sleep_temperature\" WHERE $timeFilter AND {USER} {daily()}", alias="deviation")],
             12, 16, unit="celsius", description="Nightly minus personal baseline; absent while the baseline forms."),
     ])
 
 
 def activity():
-    steps_per_day = f"SELECT sum(\"count\") AS \"s\" FROM \"steps_daily\" WHERE $timeFilter AND {USER} {DAY} fill(0)"
+    steps_per_day = f"SELECT sum(\"count\") AS \"s\" FROM \"steps_daily\" WHERE $timeFilter AND {USER} {daily(0)}"
     return dashboard("fitbit-activity", "Fitbit: activity", [
-        series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="steps")],
+        series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="steps")],
                0, 0, w=24, bars=True, unit="none",
                thresholds=[{"color": "red", "value": None}, {"color": "yellow", "value": 500}, {"color": "green", "value": 10000}]),
         pie("Days by activity level", [
@@ -204,13 +210,13 @@ def activity():
             alias="$tag_level")], 12, 8, unit="m",
             description="sedentary, lightly active (light), moderately active (moderate), very active (vigorous)."),
         series("Active Zone Minutes per day", [target(
-            f"SELECT sum(\"azm\") FROM \"active_zone_minutes\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="AZM")],
+            f"SELECT sum(\"azm\") FROM \"active_zone_minutes\" WHERE $timeFilter AND {USER} {daily()}", alias="AZM")],
             0, 17, bars=True, unit="none", description="Fat burn + 2 × (cardio + peak)."),
         series("Distance per day", [target(
-            f"SELECT sum(\"m\") / 1000 FROM \"distance_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="km")],
+            f"SELECT sum(\"m\") / 1000 FROM \"distance_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="km")],
             12, 17, bars=True, unit="lengthkm"),
         series("Floors per day", [target(
-            f"SELECT sum(\"count\") FROM \"floors_daily\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="floors")],
+            f"SELECT sum(\"count\") FROM \"floors_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="floors")],
             0, 25, bars=True, unit="none"),
         table("Exercises",
               "SELECT \"duration_s\" / 60 AS \"minutes\", \"distance_m\" / 1000 AS \"km\", \"calories_kcal\" AS \"kcal\", "
@@ -222,13 +228,13 @@ def activity():
 
 def body():
     return dashboard("fitbit-body", "Fitbit: body", [
-        series("Weight", [target(f"SELECT mean(\"kg\") FROM \"weight\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="kg")],
+        series("Weight", [target(f"SELECT mean(\"kg\") FROM \"weight\" WHERE $timeFilter AND {USER} {daily()}", alias="kg")],
                0, 0, w=24, unit="masskg"),
-        series("Body fat", [target(f"SELECT mean(\"pct\") FROM \"body_fat\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="body fat")],
+        series("Body fat", [target(f"SELECT mean(\"pct\") FROM \"body_fat\" WHERE $timeFilter AND {USER} {daily()}", alias="body fat")],
                0, 8, unit="percent"),
-        series("BMI", [target(f"SELECT mean(\"bmi\") FROM \"weight\" WHERE $timeFilter AND {USER} {DAY} fill(none)", alias="BMI")],
+        series("BMI", [target(f"SELECT mean(\"bmi\") FROM \"weight\" WHERE $timeFilter AND {USER} {daily()}", alias="BMI")],
                12, 8, unit="none", description="From each weight and the latest height."),
-    ], time_from="now-90d")
+    ], days=90)
 
 
 DASHBOARDS = {"overview.json": overview, "heart.json": heart, "sleep.json": sleep, "activity.json": activity,

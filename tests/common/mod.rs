@@ -82,6 +82,7 @@ pub async fn query(s: &Servers, db: &str, q: &str) -> Vec<Value> {
         .json()
         .await
         .unwrap();
+    assert!(resp.get("error").is_none(), "query {q} failed: {resp}");
     let result = &resp["results"][0];
     assert!(result.get("error").is_none(), "query {q} failed: {result}");
     result["series"].as_array().cloned().unwrap_or_default()
