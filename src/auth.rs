@@ -6,7 +6,7 @@
 //! `invalid_grant` (revoked, expired after 7 days in "Testing", unused for 6 months) is reported as
 //! [`AuthError::Revoked`] with instructions; the caller decides how rarely to try again.
 
-use crate::config::GoogleConfig;
+use crate::config::{GoogleConfig, UserConfig};
 use crate::secret::Secret;
 use crate::state::{SharedState, StateError, Tokens};
 use chrono::{DateTime, Utc};
@@ -27,8 +27,12 @@ type OAuthClient =
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("Google refused the refresh token of user \"{user}\" ({description}). The token was revoked, has expired (apps left in \"Testing\" get tokens that expire after 7 days), or was unused for 6 months. Fix: get a new refresh token (fitbit-influx auth), put it in GOOGLE_REFRESH_TOKEN and restart; publish the OAuth app (\"In production\") to stop the 7-day expiry")]
-    Revoked { user: String, description: String },
+    #[error("Google refused the refresh token of user \"{user}\" ({description}). The token was revoked, has expired (apps left in \"Testing\" get tokens that expire after 7 days), or was unused for 6 months. Fix: get a new refresh token (fitbit-influx auth), put it in {variable} and restart; publish the OAuth app (\"In production\") to stop the 7-day expiry")]
+    Revoked {
+        user: String,
+        description: String,
+        variable: String,
+    },
     #[error("Google refused the OAuth client ({description}): check GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET")]
     BadClient { description: String },
     #[error("the token endpoint could not be reached or answered nonsense: {0}")]
@@ -42,6 +46,8 @@ pub enum AuthError {
 /// Hands out valid access tokens for one user.
 pub struct TokenManager {
     user: String,
+    /// Where the user's token is configured, for the fix in messages.
+    token_variable: String,
     oauth: OAuthClient,
     http: reqwest::Client,
     state: Arc<SharedState>,
@@ -50,7 +56,7 @@ pub struct TokenManager {
 }
 
 impl TokenManager {
-    pub fn new(google: &GoogleConfig, user: &str, state: Arc<SharedState>) -> TokenManager {
+    pub fn new(google: &GoogleConfig, user: &UserConfig, state: Arc<SharedState>) -> TokenManager {
         let oauth = BasicClient::new(ClientId::new(google.client_id.clone()))
             .set_client_secret(ClientSecret::new(google.client_secret.expose().to_string()))
             // The reference's token requests carry client_id/client_secret in the form body.
@@ -63,7 +69,8 @@ impl TokenManager {
             .build()
             .expect("static client configuration");
         TokenManager {
-            user: user.to_string(),
+            user: user.name.clone(),
+            token_variable: user.token_variable.clone(),
             oauth,
             http,
             state,
@@ -162,6 +169,7 @@ impl TokenManager {
                     BasicErrorResponseType::InvalidGrant => AuthError::Revoked {
                         user: self.user.clone(),
                         description,
+                        variable: self.token_variable.clone(),
                     },
                     BasicErrorResponseType::InvalidClient
                     | BasicErrorResponseType::UnauthorizedClient => {

@@ -20,7 +20,8 @@ use std::time::Duration;
 /// A configuration problem: which variable, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    pub variable: &'static str,
+    /// Per-user variables (`GOOGLE_REFRESH_TOKEN_ALICE`) are named at run time, hence the Cow.
+    pub variable: std::borrow::Cow<'static, str>,
     pub problem: String,
 }
 
@@ -34,7 +35,7 @@ impl std::error::Error for ConfigError {}
 
 fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError {
-        variable,
+        variable: variable.into(),
         problem: problem.into(),
     }
 }
@@ -62,6 +63,11 @@ pub struct Env {
     requests_per_minute: Option<String>,
     backfill_from: Option<String>,
     log_format: Option<String>,
+    users: Option<String>,
+    user_name: Option<String>,
+    /// `GOOGLE_REFRESH_TOKEN_<NAME>` variables, whose names depend on `USERS`.
+    #[serde(skip)]
+    per_user_tokens: HashMap<String, String>,
 }
 
 impl Env {
@@ -69,10 +75,12 @@ impl Env {
     pub fn from_process() -> Env {
         // Every field is an Option<String>, so deserialisation cannot fail on content; a non-UTF-8
         // variable is the only way it can, and then treating everything as unset would hide it.
-        envy::from_env::<Env>().unwrap_or_else(|e| {
+        let mut env = envy::from_env::<Env>().unwrap_or_else(|e| {
             eprintln!("environment: {e}");
             std::process::exit(2)
-        })
+        });
+        env.per_user_tokens = per_user_tokens(std::env::vars());
+        env
     }
 
     /// Builds an environment from pairs, for tests and tools (`[("INFLUXDB_URL", "http://…")]`).
@@ -81,8 +89,27 @@ impl Env {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        envy::from_iter(map).expect("string-only fields always deserialize")
+        let mut env: Env =
+            envy::from_iter(map.clone()).expect("string-only fields always deserialize");
+        env.per_user_tokens = per_user_tokens(map);
+        env
     }
+}
+
+const PER_USER_TOKEN_PREFIX: &str = "GOOGLE_REFRESH_TOKEN_";
+
+fn per_user_tokens(vars: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
+    vars.into_iter()
+        .filter(|(k, _)| k.starts_with(PER_USER_TOKEN_PREFIX))
+        .collect()
+}
+
+/// The variable holding a user's refresh token: `alice` → `GOOGLE_REFRESH_TOKEN_ALICE`.
+pub fn refresh_token_variable(user: &str) -> String {
+    format!(
+        "{PER_USER_TOKEN_PREFIX}{}",
+        user.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// Treats blank values as unset.
@@ -130,13 +157,89 @@ fn duration(
     }
 }
 
+/// A person whose data the daemon syncs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserConfig {
+    /// The `user` tag on every point and the key in the state file.
+    pub name: String,
+    /// The initial refresh token; the state file keeps the current one.
+    pub refresh_token: Secret,
+    /// The variable it came from (`GOOGLE_REFRESH_TOKEN` or `GOOGLE_REFRESH_TOKEN_ALICE`), for messages.
+    pub token_variable: String,
+}
+
+/// The single person's name when `USERS` is not set.
+pub const DEFAULT_USER: &str = "me";
+
+fn user_name(text: &str, variable: &'static str) -> Result<String, ConfigError> {
+    let name = text.trim().to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(err(
+            variable,
+            format!("\"{text}\" is not a user name (letters, digits, - and _; at most 32)"),
+        ))
+    }
+}
+
+impl UserConfig {
+    /// `USERS=alice,bob` with `GOOGLE_REFRESH_TOKEN_ALICE`, …; else one person (`USER_NAME`, default `me`)
+    /// with `GOOGLE_REFRESH_TOKEN`.
+    fn list_from_env(env: &Env) -> Result<Vec<UserConfig>, ConfigError> {
+        let Some(list) = value(&env.users) else {
+            let name = match value(&env.user_name) {
+                Some(n) => user_name(n, "USER_NAME")?,
+                None => DEFAULT_USER.to_string(),
+            };
+            let token = required(&env.google_refresh_token, "GOOGLE_REFRESH_TOKEN")?;
+            return Ok(vec![UserConfig {
+                name,
+                refresh_token: Secret::new(token),
+                token_variable: "GOOGLE_REFRESH_TOKEN".into(),
+            }]);
+        };
+        let mut users: Vec<UserConfig> = Vec::new();
+        for part in list.split(',').filter(|p| !p.trim().is_empty()) {
+            let name = user_name(part, "USERS")?;
+            if users.iter().any(|u| u.name == name) {
+                return Err(err("USERS", format!("\"{name}\" is listed twice")));
+            }
+            let variable = refresh_token_variable(&name);
+            let token = env
+                .per_user_tokens
+                .get(&variable)
+                .map(|t| t.trim())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ConfigError {
+                    variable: variable.clone().into(),
+                    problem: "is not set".into(),
+                })?;
+            users.push(UserConfig {
+                name,
+                refresh_token: Secret::new(token),
+                token_variable: variable,
+            });
+        }
+        if users.is_empty() {
+            return Err(err("USERS", "lists no user (example: USERS=alice,bob)"));
+        }
+        Ok(users)
+    }
+}
+
 /// The Google OAuth client and the Health API endpoints.
 #[derive(Debug, Clone)]
 pub struct GoogleConfig {
     pub client_id: String,
     pub client_secret: Secret,
-    /// The initial refresh token; the state file keeps the current one.
-    pub refresh_token: Secret,
+    /// The people to sync, each with their initial refresh token.
+    pub users: Vec<UserConfig>,
     /// Base URL without the `/v4` suffix.
     pub health_api_url: Url,
     pub token_url: Url,
@@ -153,10 +256,7 @@ impl GoogleConfig {
                 &env.google_client_secret,
                 "GOOGLE_CLIENT_SECRET",
             )?),
-            refresh_token: Secret::new(required(
-                &env.google_refresh_token,
-                "GOOGLE_REFRESH_TOKEN",
-            )?),
+            users: UserConfig::list_from_env(env)?,
             health_api_url: url(
                 &env.health_api_url,
                 "HEALTH_API_URL",

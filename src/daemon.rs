@@ -19,9 +19,6 @@ use tracing::{error, info, warn};
 /// How often a user with a refused refresh token is tried again.
 pub const AUTH_RETRY: Duration = Duration::from_secs(3600);
 
-/// The single-person user name (tag `user=me`).
-pub const DEFAULT_USER: &str = "me";
-
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
@@ -44,20 +41,15 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), DaemonError> {
     let (store, mut state) = StateStore::open(&config.sync.state_file)?;
-    // One person for now: the user list is where several people come in.
-    let users = [(
-        DEFAULT_USER.to_string(),
-        config.google.refresh_token.clone(),
-    )];
-    for (user, token) in &users {
+    for user in &config.google.users {
         if state
             .users
-            .entry(user.clone())
+            .entry(user.name.clone())
             .or_default()
-            .seed_tokens(token)
+            .seed_tokens(&user.refresh_token)
         {
             store.save(&state)?;
-            info!(user, state_file = %store.path().display(), "stored the configured refresh token in the state file");
+            info!(user = %user.name, state_file = %store.path().display(), "stored the configured refresh token in the state file");
         }
     }
     let state = Arc::new(SharedState::new(store, state));
@@ -67,9 +59,11 @@ pub async fn run(
         rate_limit_sleep: config.sync.rate_limit_sleep,
         backoff: API_BACKOFF,
     };
-    let mut slots: Vec<Slot> = users
+    let mut slots: Vec<Slot> = config
+        .google
+        .users
         .iter()
-        .map(|(user, _)| {
+        .map(|user| {
             let tokens = Arc::new(TokenManager::new(&config.google, user, state.clone()));
             let client = HealthClient::new(&config.google.health_api_url, tokens, pacing);
             Slot {

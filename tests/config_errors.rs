@@ -214,3 +214,77 @@ fn debug_output_of_the_config_holds_no_secret() {
         "non-secrets stay visible"
     );
 }
+
+#[test]
+fn several_people_each_need_their_own_token() {
+    let env = env_with(&[
+        ("USERS", Some("alice, Bob")),
+        ("GOOGLE_REFRESH_TOKEN", None),
+    ]);
+    assert_eq!(
+        Config::from_env(&env).unwrap_err().to_string(),
+        "GOOGLE_REFRESH_TOKEN_ALICE: is not set"
+    );
+    let env = env_with(&[
+        ("USERS", Some("alice, Bob")),
+        ("GOOGLE_REFRESH_TOKEN", None),
+        ("GOOGLE_REFRESH_TOKEN_ALICE", Some("1//alice")),
+    ]);
+    assert_eq!(
+        Config::from_env(&env).unwrap_err().to_string(),
+        "GOOGLE_REFRESH_TOKEN_BOB: is not set"
+    );
+    let env = env_with(&[
+        ("USERS", Some("alice, Bob,x-y")),
+        ("GOOGLE_REFRESH_TOKEN_ALICE", Some("1//alice")),
+        ("GOOGLE_REFRESH_TOKEN_BOB", Some("1//bob")),
+        ("GOOGLE_REFRESH_TOKEN_X_Y", Some("1//xy")),
+    ]);
+    let users = Config::from_env(&env).unwrap().google.users;
+    let names: Vec<(&str, &str)> = users
+        .iter()
+        .map(|u| (u.name.as_str(), u.refresh_token.expose()))
+        .collect();
+    assert_eq!(
+        names,
+        [("alice", "1//alice"), ("bob", "1//bob"), ("x-y", "1//xy")]
+    );
+    assert!(
+        !format!("{users:?}").contains("1//alice"),
+        "tokens stay redacted"
+    );
+}
+
+#[test]
+fn user_names_are_checked() {
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        (
+            "USERS",
+            Some("al ice"),
+            r#"USERS: "al ice" is not a user name (letters, digits, - and _; at most 32)"#,
+        ),
+        ("USERS", Some("bob,bob"), r#"USERS: "bob" is listed twice"#),
+        (
+            "USERS",
+            Some(" , "),
+            "USERS: lists no user (example: USERS=alice,bob)",
+        ),
+        (
+            "USER_NAME",
+            Some("me!"),
+            r#"USER_NAME: "me!" is not a user name (letters, digits, - and _; at most 32)"#,
+        ),
+    ];
+    for (var, value, expected) in cases {
+        let var: &'static str = var;
+        let value: Option<&'static str> = *value;
+        let env = env_with(&[(var, value), ("GOOGLE_REFRESH_TOKEN_BOB", Some("1//bob"))]);
+        assert_eq!(&Config::from_env(&env).unwrap_err().to_string(), expected);
+    }
+    let env = env_with(&[("USER_NAME", Some("Jo"))]);
+    assert_eq!(Config::from_env(&env).unwrap().google.users[0].name, "jo");
+    assert_eq!(
+        Config::from_env(&env_with(&[])).unwrap().google.users[0].name,
+        "me"
+    );
+}
