@@ -119,6 +119,7 @@ async fn run(env: &Env, once: bool) -> ExitCode {
     });
     match crate::daemon::run(config, once, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(crate::daemon::DaemonError::NoToken(e)) => config_error(e),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE

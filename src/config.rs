@@ -162,9 +162,10 @@ fn duration(
 pub struct UserConfig {
     /// The `user` tag on every point and the key in the state file.
     pub name: String,
-    /// The initial refresh token; the state file keeps the current one.
-    pub refresh_token: Secret,
-    /// The variable it came from (`GOOGLE_REFRESH_TOKEN` or `GOOGLE_REFRESH_TOKEN_ALICE`), for messages.
+    /// The configured refresh token; the state file keeps the current one. `None`: the state file must
+    /// hold one already (written by `fitbit-influx auth --write-state`).
+    pub refresh_token: Option<Secret>,
+    /// The variable it comes from (`GOOGLE_REFRESH_TOKEN` or `GOOGLE_REFRESH_TOKEN_ALICE`), for messages.
     pub token_variable: String,
 }
 
@@ -197,10 +198,9 @@ impl UserConfig {
                 Some(n) => user_name(n, "USER_NAME")?,
                 None => DEFAULT_USER.to_string(),
             };
-            let token = required(&env.google_refresh_token, "GOOGLE_REFRESH_TOKEN")?;
             return Ok(vec![UserConfig {
                 name,
-                refresh_token: Secret::new(token),
+                refresh_token: value(&env.google_refresh_token).map(Secret::new),
                 token_variable: "GOOGLE_REFRESH_TOKEN".into(),
             }]);
         };
@@ -216,13 +216,10 @@ impl UserConfig {
                 .get(&variable)
                 .map(|t| t.trim())
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| ConfigError {
-                    variable: variable.clone().into(),
-                    problem: "is not set".into(),
-                })?;
+                .map(Secret::new);
             users.push(UserConfig {
                 name,
-                refresh_token: Secret::new(token),
+                refresh_token: token,
                 token_variable: variable,
             });
         }

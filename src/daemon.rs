@@ -5,7 +5,7 @@
 
 use crate::api::{HealthClient, Pacing, API_BACKOFF};
 use crate::auth::TokenManager;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::health::Health;
 use crate::influx::InfluxWriter;
 use crate::state::{SharedState, StateError, StateStore};
@@ -25,6 +25,9 @@ pub enum DaemonError {
     State(#[from] StateError),
     #[error("{0}")]
     AuthRevoked(String),
+    /// A user with no refresh token anywhere: a configuration error (exit status 2).
+    #[error(transparent)]
+    NoToken(ConfigError),
 }
 
 struct Slot {
@@ -42,14 +45,25 @@ pub async fn run(
 ) -> Result<(), DaemonError> {
     let (store, mut state) = StateStore::open(&config.sync.state_file)?;
     for user in &config.google.users {
-        if state
-            .users
-            .entry(user.name.clone())
-            .or_default()
-            .seed_tokens(&user.refresh_token)
-        {
-            store.save(&state)?;
-            info!(user = %user.name, state_file = %store.path().display(), "stored the configured refresh token in the state file");
+        let stored = state.users.entry(user.name.clone()).or_default();
+        match &user.refresh_token {
+            Some(token) => {
+                if stored.seed_tokens(token) {
+                    store.save(&state)?;
+                    info!(user = %user.name, state_file = %store.path().display(), "stored the configured refresh token in the state file");
+                }
+            }
+            None if stored.tokens.is_none() => {
+                return Err(DaemonError::NoToken(ConfigError {
+                    variable: user.token_variable.clone().into(),
+                    problem: format!(
+                        "is not set, and the state file {} holds no token for user \"{}\" (get one with `fitbit-influx auth`)",
+                        store.path().display(),
+                        user.name
+                    ),
+                }))
+            }
+            None => {}
         }
     }
     let state = Arc::new(SharedState::new(store, state));

@@ -52,6 +52,29 @@ fn a_malformed_value_exits_2_with_the_reason() {
 }
 
 #[test]
+fn run_without_any_refresh_token_exits_2_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _, err) = run(bin()
+        .arg("run")
+        .env("GOOGLE_CLIENT_ID", "id")
+        .env("GOOGLE_CLIENT_SECRET", "secret")
+        .env("INFLUXDB_URL", "http://127.0.0.1:1")
+        .env("INFLUXDB_API", "v1")
+        .env("INFLUXDB_DATABASE", "x")
+        .env("STATE_FILE", dir.path().join("state.json")));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.starts_with("GOOGLE_REFRESH_TOKEN: is not set, and the state file "),
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with("holds no token for user \"me\" (get one with `fitbit-influx auth`)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn check_needs_only_the_influxdb_settings() {
     let (out, _, err) = run(bin().arg("check"));
     assert_eq!(out.status.code(), Some(2));
