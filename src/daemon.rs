@@ -46,13 +46,8 @@ pub async fn run(
     let (store, mut state) = StateStore::open(&config.sync.state_file)?;
     for user in &config.google.users {
         let stored = state.users.entry(user.name.clone()).or_default();
-        match &user.refresh_token {
-            Some(token) => {
-                if stored.seed_tokens(token) {
-                    store.save(&state)?;
-                    info!(user = %user.name, state_file = %store.path().display(), "stored the configured refresh token in the state file");
-                }
-            }
+        let seeded = match &user.refresh_token {
+            Some(token) => stored.seed_tokens(token),
             None if stored.tokens.is_none() => {
                 return Err(DaemonError::NoToken(ConfigError {
                     variable: user.token_variable.clone().into(),
@@ -63,7 +58,11 @@ pub async fn run(
                     ),
                 }))
             }
-            None => {}
+            None => false,
+        };
+        if seeded {
+            store.save(&state)?;
+            info!(user = %user.name, state_file = %store.path().display(), "stored the configured refresh token in the state file");
         }
     }
     let state = Arc::new(SharedState::new(store, state));
