@@ -27,6 +27,8 @@ pub enum Command {
     },
     /// Check the configuration and the InfluxDB connection without writing anything.
     Check,
+    /// Obtain a refresh token: Google's consent in a browser (loopback or paste), PKCE, granted scopes.
+    Auth(crate::consent::AuthArgs),
     /// Exit 0 if the daemon using STATE_FILE is running and healthy, 1 otherwise (for HEALTHCHECK).
     Health,
     /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
@@ -50,10 +52,18 @@ pub fn main(cli: Cli) -> ExitCode {
     };
     telemetry::init(format);
     let runtime = tokio::runtime::Runtime::new().expect("starting the async runtime");
-    match cli.command {
+    let code = match cli.command {
         Command::Run { once } => runtime.block_on(run(&env, once)),
         Command::Check => runtime.block_on(check(&env)),
         Command::Sim(args) => runtime.block_on(sim(args)),
+        Command::Auth(args) => match runtime.block_on(crate::consent::run(&env, args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(crate::consent::AuthFailure::Config(e)) => config_error(e),
+            Err(crate::consent::AuthFailure::Other(why)) => {
+                eprintln!("auth: {why}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Health => {
             let sync = match config::SyncConfig::from_env(&env) {
                 Ok(c) => c,
@@ -70,7 +80,10 @@ pub fn main(cli: Cli) -> ExitCode {
                 }
             }
         }
-    }
+    };
+    // `auth` may leave a read of stdin pending on a blocking thread; do not wait for it.
+    runtime.shutdown_background();
+    code
 }
 
 async fn sim(args: crate::sim::SimArgs) -> ExitCode {

@@ -49,6 +49,7 @@ pub struct Env {
     google_refresh_token: Option<String>,
     health_api_url: Option<String>,
     google_token_url: Option<String>,
+    google_auth_url: Option<String>,
     influxdb_url: Option<String>,
     influxdb_api: Option<String>,
     influxdb_token: Option<String>,
@@ -261,6 +262,59 @@ impl GoogleConfig {
             )?,
             token_url: url(&env.google_token_url, "GOOGLE_TOKEN_URL", DEFAULT_TOKEN_URL)?,
         })
+    }
+}
+
+/// What `fitbit-influx auth` needs: the OAuth client and endpoints, and where the state file is.
+#[derive(Debug, Clone)]
+pub struct ConsentConfig {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub auth_url: Url,
+    pub token_url: Url,
+    pub state_file: PathBuf,
+    /// `USER_NAME`, else `me`.
+    pub user_name: String,
+    /// `USERS` is set: tokens go into `GOOGLE_REFRESH_TOKEN_<NAME>`.
+    pub several_users: bool,
+    configured: HashMap<String, String>,
+}
+
+impl ConsentConfig {
+    pub fn from_env(env: &Env) -> Result<ConsentConfig, ConfigError> {
+        let mut configured = env.per_user_tokens.clone();
+        if let Some(t) = value(&env.google_refresh_token) {
+            configured.insert("GOOGLE_REFRESH_TOKEN".into(), t.to_string());
+        }
+        Ok(ConsentConfig {
+            client_id: required(&env.google_client_id, "GOOGLE_CLIENT_ID")?.to_string(),
+            client_secret: Secret::new(required(
+                &env.google_client_secret,
+                "GOOGLE_CLIENT_SECRET",
+            )?),
+            auth_url: url(
+                &env.google_auth_url,
+                "GOOGLE_AUTH_URL",
+                crate::consent::DEFAULT_AUTH_URL,
+            )?,
+            token_url: url(&env.google_token_url, "GOOGLE_TOKEN_URL", DEFAULT_TOKEN_URL)?,
+            state_file: PathBuf::from(value(&env.state_file).unwrap_or("./data/state.json")),
+            user_name: match value(&env.user_name) {
+                Some(n) => user_name(n, "USER_NAME")?,
+                None => DEFAULT_USER.to_string(),
+            },
+            several_users: value(&env.users).is_some(),
+            configured,
+        })
+    }
+
+    /// The token currently configured in `variable`, if any.
+    pub fn configured_token(&self, variable: &str) -> Option<Secret> {
+        self.configured
+            .get(variable)
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .map(Secret::new)
     }
 }
 

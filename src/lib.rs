@@ -20,7 +20,8 @@
 //! | [`health`] | the health file the daemon keeps fresh, read by `fitbit-influx health` |
 //! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
 //! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
-//! | [`cli`] | the command line: `run`, `check`, `sim` |
+//! | [`consent`] | `fitbit-influx auth`: the first refresh token through Google's consent (PKCE) |
+//! | [`cli`] | the command line: `run`, `check`, `auth`, `health`, `sim` |
 //! | [`sim`] | `fitbit-influx sim`: a Google Health API v4 simulator for tests and the demo |
 //!
 //! `main.rs` only parses the command line and hands over to [`cli::main`].
@@ -30,6 +31,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod consent;
 pub mod daemon;
 pub mod health;
 pub mod influx;

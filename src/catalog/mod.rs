@@ -164,6 +164,31 @@ impl DataType {
 
 pub use types::CATALOG;
 
+/// The read scope an API type needs (reference §4 "read scope"), as the short name between
+/// `googlehealth.` and `.readonly`.
+pub fn scope_of(api_type: &str) -> &'static str {
+    match api_type {
+        "sleep" => "sleep",
+        "pairedDevices" => "settings",
+        "steps"
+        | "distance"
+        | "floors"
+        | "altitude"
+        | "total-calories"
+        | "active-energy-burned"
+        | "active-zone-minutes"
+        | "active-minutes"
+        | "activity-level"
+        | "time-in-heart-rate-zone"
+        | "exercise"
+        | "daily-vo2-max"
+        | "run-vo2-max"
+        | "vo2-max"
+        | "sedentary-period" => "activity_and_fitness",
+        _ => "health_metrics_and_measurements",
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static DataType> {
     CATALOG.iter().find(|t| t.name == name)
 }
