@@ -123,15 +123,7 @@ async fn every_type_lands_in_influxdb_as_the_simulator_says() {
     assert_eq!(code, Some(0), "{log}");
     assert!(!log.contains("WARN"), "a clean run: {log}");
     // What the daemon asked for, before this test's own requests add to the counters.
-    let daemon_stats: Value = sim
-        .http
-        .get(format!("{}/sim/stats", sim.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let daemon_stats: Value = sim.stats().await;
     let r = Run {
         s: &s,
         db: db.clone(),

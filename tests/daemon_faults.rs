@@ -3,21 +3,10 @@
 mod common;
 
 use common::daemon::{terminate, Daemon};
-use common::sim::{start, TestSim};
+use common::sim::start;
 use common::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-async fn stats(sim: &TestSim) -> Value {
-    sim.http
-        .get(format!("{}/sim/stats", sim.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
 
 async fn heart_rate_count(s: &Servers, db: &str) -> i64 {
     rows(s, db, "SELECT count(bpm) FROM heart_rate")
@@ -43,7 +32,7 @@ async fn under_a_tiny_quota_it_sleeps_as_retry_after_says_and_finishes() {
     let started = Instant::now();
     let (code, log) = Daemon::new(&sim, &s, &db, dir.path()).run_once().await;
     assert_eq!(code, Some(0), "{log}");
-    let limited = stats(&sim).await["rate_limited"].as_u64().unwrap();
+    let limited = sim.stats().await["rate_limited"].as_u64().unwrap();
     assert!(limited >= 3, "the quota was hit: {limited}");
     let sleeps: Vec<&str> = log
         .lines()
@@ -187,7 +176,7 @@ async fn a_revoked_refresh_token_keeps_the_daemon_up_logs_once_and_does_not_spin
         fixes[0]
     );
     assert_eq!(
-        stats(&sim).await["token_requests"],
+        sim.stats().await["token_requests"],
         1,
         "no retry storm against the token endpoint"
     );

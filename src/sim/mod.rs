@@ -13,7 +13,8 @@
 //! | [`series`] | each type's records and JSON |
 //! | [`json`] | proto3 JSON as Google encodes it |
 //! | [`filter`] | the AIP-160 list filter subset |
-//! | [`api`] | the HTTP handlers for `/v4/...` |
+//! | [`api`] | the HTTP handlers for `/v4/...`: user resources, list and reconcile |
+//! | `rollup` | `:rollUp` and `:dailyRollUp` |
 //! | [`auth`] | `/token`, access tokens, the quota bucket and fault injection |
 //! | [`errors`] | error bodies |
 
@@ -23,6 +24,7 @@ pub mod errors;
 pub mod filter;
 pub mod json;
 pub mod metrics;
+mod rollup;
 pub mod series;
 pub mod types;
 pub mod world;

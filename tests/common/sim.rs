@@ -31,6 +31,18 @@ pub async fn start(configure: impl FnOnce(&mut SimArgs)) -> TestSim {
 }
 
 impl TestSim {
+    /// The simulator's request counters (`/sim/stats`).
+    pub async fn stats(&self) -> Value {
+        self.http
+            .get(format!("{}/sim/stats", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// POSTs the token endpoint with a form; returns status and JSON.
     pub async fn token(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
         let r = self
