@@ -95,6 +95,38 @@ impl Point {
         self.field(key, FieldValue::Str(value.into()))
     }
 
+    /// The field when the API gave a value; nothing otherwise (absent stays absent, never zero).
+    pub fn float_opt(self, key: &'static str, value: Option<f64>) -> Point {
+        match value {
+            Some(v) => self.float(key, v),
+            None => self,
+        }
+    }
+
+    /// See [`Point::float_opt`].
+    pub fn int_opt(self, key: &'static str, value: Option<i64>) -> Point {
+        match value {
+            Some(v) => self.int(key, v),
+            None => self,
+        }
+    }
+
+    /// See [`Point::float_opt`].
+    pub fn bool_opt(self, key: &'static str, value: Option<bool>) -> Point {
+        match value {
+            Some(v) => self.bool(key, v),
+            None => self,
+        }
+    }
+
+    /// See [`Point::float_opt`].
+    pub fn string_opt(self, key: &'static str, value: Option<impl Into<String>>) -> Point {
+        match value {
+            Some(v) => self.string(key, v),
+            None => self,
+        }
+    }
+
     /// True if the point has at least one field that can be written (InfluxDB needs one).
     pub fn has_fields(&self) -> bool {
         self.fields.iter().any(|(_, v)| writable(v))

@@ -181,9 +181,7 @@ pub fn active_minutes_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, Conve
             Some("VIGOROUS") => "vigorous",
             _ => continue,
         };
-        if let Some(n) = opt_int64(e, "activeMinutesSum") {
-            p = p.int(name, n);
-        }
+        p = p.int_opt(name, opt_int64(e, "activeMinutesSum"));
     }
     Ok(vec![p])
 }
@@ -260,26 +258,22 @@ pub fn exercise(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
         p = p.int("active_duration_s", s);
     }
     let m = |k: &str| format!("metricsSummary/{k}");
-    if let Some(mm) = opt_double(e, &m("distanceMillimeters")) {
-        p = p.float("distance_m", mm / 1000.0);
-    }
-    if let Some(kcal) = opt_double(e, &m("caloriesKcal")) {
-        p = p.float("calories_kcal", kcal);
-    }
+    p = p.float_opt(
+        "distance_m",
+        opt_double(e, &m("distanceMillimeters")).map(|mm| mm / 1000.0),
+    );
+    p = p.float_opt("calories_kcal", opt_double(e, &m("caloriesKcal")));
     for (api, name) in [
         ("averageHeartRateBeatsPerMinute", "avg_bpm"),
         ("activeZoneMinutes", "azm"),
         ("steps", "steps"),
     ] {
-        if let Some(n) = opt_int64(e, &m(api)) {
-            p = p.int(name, n);
-        }
+        p = p.int_opt(name, opt_int64(e, &m(api)));
     }
-    if let Some(mm) = opt_double(e, &m("elevationGainMillimeters")) {
-        p = p.float("elevation_gain_m", mm / 1000.0);
-    }
-    if let Some(vo2) = opt_double(e, &m("runVo2Max")) {
-        p = p.float("vo2max", vo2);
-    }
+    p = p.float_opt(
+        "elevation_gain_m",
+        opt_double(e, &m("elevationGainMillimeters")).map(|mm| mm / 1000.0),
+    );
+    p = p.float_opt("vo2max", opt_double(e, &m("runVo2Max")));
     Ok(vec![p])
 }

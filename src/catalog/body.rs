@@ -74,12 +74,11 @@ pub fn device_snapshot(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertErr
     if let Some(kind) = opt_str(v, "deviceType") {
         p = p.tag("kind", kind.to_ascii_lowercase());
     }
-    if let Some(b) = opt_int64(v, "batteryLevel") {
-        p = p.int("battery_pct", b);
-    }
-    if let Some(s) = opt_str(v, "batteryStatus") {
-        p = p.string("battery_status", s.to_ascii_lowercase());
-    }
+    p = p.int_opt("battery_pct", opt_int64(v, "batteryLevel"));
+    p = p.string_opt(
+        "battery_status",
+        opt_str(v, "batteryStatus").map(|s| s.to_ascii_lowercase()),
+    );
     if let Ok(t) = timestamp(v, "lastSyncTime") {
         p = p.int("last_sync_epoch_s", t.timestamp());
     }

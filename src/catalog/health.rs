@@ -166,12 +166,8 @@ pub fn heart_rate_zones(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertEr
             Some("PEAK") => ("peak_min_bpm", "peak_max_bpm"),
             _ => continue,
         };
-        if let Some(n) = opt_int64(z, "minBeatsPerMinute") {
-            p = p.int(lo, n);
-        }
-        if let Some(n) = opt_int64(z, "maxBeatsPerMinute") {
-            p = p.int(hi, n);
-        }
+        p = p.int_opt(lo, opt_int64(z, "minBeatsPerMinute"));
+        p = p.int_opt(hi, opt_int64(z, "maxBeatsPerMinute"));
     }
     Ok(vec![p])
 }
@@ -185,9 +181,10 @@ pub fn hrv(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
             &format!("{k}/rootMeanSquareOfSuccessiveDifferencesMilliseconds"),
         )?,
     );
-    if let Some(sd) = opt_double(v, &format!("{k}/standardDeviationMilliseconds")) {
-        p = p.float("sdnn_ms", sd);
-    }
+    p = p.float_opt(
+        "sdnn_ms",
+        opt_double(v, &format!("{k}/standardDeviationMilliseconds")),
+    );
     Ok(vec![p])
 }
 
@@ -197,18 +194,18 @@ pub fn hrv_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
         "avg_ms",
         double(v, &format!("{k}/averageHeartRateVariabilityMilliseconds"))?,
     );
-    if let Some(x) = opt_double(
-        v,
-        &format!("{k}/deepSleepRootMeanSquareOfSuccessiveDifferencesMilliseconds"),
-    ) {
-        p = p.float("deep_sleep_rmssd_ms", x);
-    }
-    if let Some(x) = opt_int64(v, &format!("{k}/nonRemHeartRateBeatsPerMinute")) {
-        p = p.int("non_rem_bpm", x);
-    }
-    if let Some(x) = opt_double(v, &format!("{k}/entropy")) {
-        p = p.float("entropy", x);
-    }
+    p = p.float_opt(
+        "deep_sleep_rmssd_ms",
+        opt_double(
+            v,
+            &format!("{k}/deepSleepRootMeanSquareOfSuccessiveDifferencesMilliseconds"),
+        ),
+    );
+    p = p.int_opt(
+        "non_rem_bpm",
+        opt_int64(v, &format!("{k}/nonRemHeartRateBeatsPerMinute")),
+    );
+    p = p.float_opt("entropy", opt_double(v, &format!("{k}/entropy")));
     Ok(vec![p])
 }
 
@@ -226,9 +223,7 @@ pub fn spo2_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
         ("upperBoundPercentage", "max_pct"),
         ("standardDeviationPercentage", "stddev_pct"),
     ] {
-        if let Some(x) = opt_double(v, &format!("{k}/{api}")) {
-            p = p.float(name, x);
-        }
+        p = p.float_opt(name, opt_double(v, &format!("{k}/{api}")));
     }
     Ok(vec![p])
 }
@@ -250,9 +245,7 @@ pub fn respiratory_rate_sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, Con
         ("lightSleepStats", "light_brpm"),
         ("remSleepStats", "rem_brpm"),
     ] {
-        if let Some(x) = opt_double(v, &format!("{k}/{api}/breathsPerMinute")) {
-            p = p.float(name, x);
-        }
+        p = p.float_opt(name, opt_double(v, &format!("{k}/{api}/breathsPerMinute")));
     }
     Ok(vec![p])
 }
@@ -275,12 +268,11 @@ pub fn vo2max_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError>
     let k = "dailyVo2Max";
     let mut p =
         daily_point(v, cx, k, &VO2MAX_DAILY)?.float("vo2max", double(v, &format!("{k}/vo2Max"))?);
-    if let Some(e) = opt_bool(v, &format!("{k}/estimated")) {
-        p = p.bool("estimated", e);
-    }
-    if let Some(level) = opt_str(v, &format!("{k}/cardioFitnessLevel")) {
-        p = p.string("fitness_level", level.to_ascii_lowercase());
-    }
+    p = p.bool_opt("estimated", opt_bool(v, &format!("{k}/estimated")));
+    p = p.string_opt(
+        "fitness_level",
+        opt_str(v, &format!("{k}/cardioFitnessLevel")).map(|level| level.to_ascii_lowercase()),
+    );
     Ok(vec![p])
 }
 

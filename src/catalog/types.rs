@@ -551,9 +551,7 @@ fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
         ("minutesAfterWakeUp", "minutes_after_wakeup"),
     ];
     for (api, name) in summary_fields {
-        if let Some(n) = opt_int64(s, &format!("summary/{api}")) {
-            p = p.int(name, n);
-        }
+        p = p.int_opt(name, opt_int64(s, &format!("summary/{api}")));
     }
     for st in s
         .pointer("/summary/stagesSummary")
@@ -567,9 +565,7 @@ fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
             Some("REM") => "minutes_rem",
             _ => continue,
         };
-        if let Some(n) = opt_int64(st, "minutes") {
-            p = p.int(name, n);
-        }
+        p = p.int_opt(name, opt_int64(st, "minutes"));
     }
     if let (Some(asleep), Some(period)) = (
         opt_int64(s, "summary/minutesAsleep"),
