@@ -5,10 +5,14 @@
 //! - **429**: sleep as long as `Retry-After` says, else `RATE_LIMIT_SLEEP` (an hour by default), logging
 //!   when and until what time; then try again.
 //! - **401**: refresh the access token once and try again.
-//! - **5xx, timeouts, broken connections, unreadable bodies**: bounded retries with exponential backoff
-//!   and jitter; then [`ApiError::Transient`] — the caller gives up the window for this round.
-//! - **403/404**: [`ApiError::NotAvailable`] (scope not granted, type not available for this account).
-//! - **other 4xx**: [`ApiError::Rejected`] with Google's message.
+//! - **503, 504, timeouts, broken connections, unreadable bodies** (the transient answers of reference
+//!   §11 #16): bounded retries with exponential backoff and jitter; then [`ApiError::Transient`] — the
+//!   caller records the window's days as failed and retries them in minutes.
+//! - **403 `RESOURCE_PERMISSION_DENIED`**: [`ApiError::PermissionLost`] — the grant is gone (§11 #15).
+//! - **other 403, 404**: [`ApiError::NotAvailable`] (scope not granted, type not available).
+//! - **other 4xx and 5xx**: [`ApiError::Rejected`] with Google's message, reason and metadata
+//!   (`INVALID_ROLLUP_QUERY_DURATION` + `maxDurationDays`, `UNSUPPORTED_DATA_TYPE_ACTION` +
+//!   `allowed_actions`, §11 #6–7); not retried here.
 
 use crate::auth::{AuthError, TokenManager};
 use crate::retry::Backoff;
@@ -16,6 +20,7 @@ use crate::secret::Secret;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +32,17 @@ pub enum ApiError {
     Auth(#[from] AuthError),
     #[error("not available ({status}): {message}")]
     NotAvailable { status: u16, message: String },
-    #[error("rejected ({status}): {message}")]
-    Rejected { status: u16, message: String },
+    #[error("rejected ({status}{}): {message}", reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default())]
+    Rejected {
+        status: u16,
+        message: String,
+        /// `error.details[].reason` of Google's ErrorInfo.
+        reason: Option<String>,
+        /// The ErrorInfo's `metadata`.
+        metadata: BTreeMap<String, String>,
+    },
+    #[error("Google answers 403 RESOURCE_PERMISSION_DENIED ({message}): the app's access was withdrawn on Google's side. Fix: remove the app at https://myaccount.google.com/connections, then consent again (fitbit-influx auth) and restart with the new refresh token")]
+    PermissionLost { message: String },
     #[error("failed after {attempts} attempts: {last}")]
     Transient { attempts: u32, last: String },
 }
@@ -127,6 +141,8 @@ impl HealthClient {
                     return Err(ApiError::Rejected {
                         status: 401,
                         message: "the API refused a freshly refreshed access token".into(),
+                        reason: None,
+                        metadata: BTreeMap::new(),
                     })
                 }
                 Attempt::RateLimited(told) => {
@@ -196,22 +212,31 @@ impl HealthClient {
                 Err(e) => Attempt::Retry(format!("unreadable JSON ({e})")),
             };
         }
-        let message = google_message(&text);
+        let error = GoogleError::parse(&text);
         match status {
             StatusCode::TOO_MANY_REQUESTS => Attempt::RateLimited(retry_after),
             StatusCode::UNAUTHORIZED => Attempt::Unauthorized,
+            StatusCode::FORBIDDEN
+                if error.reason.as_deref() == Some("RESOURCE_PERMISSION_DENIED") =>
+            {
+                Attempt::Fail(ApiError::PermissionLost {
+                    message: error.message,
+                })
+            }
             StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
                 Attempt::Fail(ApiError::NotAvailable {
                     status: status.as_u16(),
-                    message,
+                    message: error.message,
                 })
             }
-            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
-                Attempt::Retry(format!("{}: {message}", s.as_u16()))
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                Attempt::Retry(format!("{}: {}", status.as_u16(), error.message))
             }
             s => Attempt::Fail(ApiError::Rejected {
                 status: s.as_u16(),
-                message,
+                message: error.message,
+                reason: error.reason,
+                metadata: error.metadata,
             }),
         }
     }
@@ -228,12 +253,62 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
         .ok()
 }
 
-/// The `error.message` of a `google.rpc.Status` body, or the body itself.
-fn google_message(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| text.chars().take(300).collect())
+/// A `google.rpc.Status` body: its message, and the ErrorInfo's reason and metadata.
+#[derive(Debug, Default, PartialEq)]
+struct GoogleError {
+    message: String,
+    reason: Option<String>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl GoogleError {
+    fn parse(text: &str) -> GoogleError {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            error: Status,
+        }
+        #[derive(serde::Deserialize)]
+        struct Status {
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            details: Vec<Detail>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Detail {
+            #[serde(default)]
+            reason: Option<String>,
+            #[serde(default)]
+            metadata: BTreeMap<String, Value>,
+        }
+        match serde_json::from_str::<Body>(text) {
+            Ok(b) => {
+                let info = b.error.details.into_iter().find(|d| d.reason.is_some());
+                GoogleError {
+                    message: b.error.message,
+                    reason: info.as_ref().and_then(|d| d.reason.clone()),
+                    metadata: info
+                        .map(|d| {
+                            d.metadata
+                                .into_iter()
+                                .map(|(k, v)| {
+                                    let v = v
+                                        .as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| v.to_string());
+                                    (k, v)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }
+            }
+            Err(_) => GoogleError {
+                message: text.chars().take(300).collect(),
+                ..GoogleError::default()
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -255,13 +330,20 @@ mod tests {
     }
 
     #[test]
-    fn google_messages_are_extracted() {
-        assert_eq!(
-            google_message(
-                r#"{"error": {"code": 403, "message": "Request had insufficient authentication scopes.", "status": "PERMISSION_DENIED"}}"#
-            ),
-            "Request had insufficient authentication scopes."
+    fn google_errors_are_read_with_reason_and_metadata() {
+        let e = GoogleError::parse(
+            r#"{"error": {"code": 403, "message": "Request had insufficient authentication scopes.", "status": "PERMISSION_DENIED"}}"#,
         );
-        assert_eq!(google_message("<html>404</html>"), "<html>404</html>");
+        assert_eq!(e.message, "Request had insufficient authentication scopes.");
+        assert_eq!(e.reason, None);
+        let e = GoogleError::parse(
+            r#"{"error": {"code": 400, "message": "too long", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "INVALID_ROLLUP_QUERY_DURATION", "metadata": {"maxDurationDays": "14"}}]}}"#,
+        );
+        assert_eq!(e.reason.as_deref(), Some("INVALID_ROLLUP_QUERY_DURATION"));
+        assert_eq!(e.metadata["maxDurationDays"], "14");
+        assert_eq!(
+            GoogleError::parse("<html>404</html>").message,
+            "<html>404</html>"
+        );
     }
 }

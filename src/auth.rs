@@ -22,6 +22,10 @@ use tracing::{debug, info};
 /// Refresh this long before the access token expires, so no request carries a token about to die.
 pub const REFRESH_AHEAD: Duration = Duration::from_secs(300);
 
+/// Retries of a refresh that could not reach the token endpoint: 1 s doubling, four attempts in all.
+const REFRESH_BACKOFF: crate::retry::Backoff =
+    crate::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(8), Some(3));
+
 type OAuthClient =
     BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
@@ -125,12 +129,28 @@ impl TokenManager {
             .ok_or_else(|| AuthError::NoToken(self.user.clone()))?;
         let refresh = RefreshToken::new(tokens.refresh_token.expose().to_string());
         debug!(user = %self.user, "refreshing the access token");
-        let answer = self
-            .oauth
-            .exchange_refresh_token(&refresh)
-            .request_async(&self.http)
-            .await
-            .map_err(|e| self.classify(e))?;
+        // A token endpoint that is briefly unreachable (DNS after a reboot, a blip) is retried here,
+        // so that one failed refresh does not fail every window of the round.
+        let mut attempt = 0;
+        let answer = loop {
+            let result = self
+                .oauth
+                .exchange_refresh_token(&refresh)
+                .request_async(&self.http)
+                .await
+                .map_err(|e| self.classify(e));
+            match result {
+                Err(AuthError::Transient(why)) => match REFRESH_BACKOFF.delay(attempt) {
+                    Some(delay) => {
+                        tracing::warn!(user = %self.user, error = %why, retry_in_ms = delay.as_millis() as u64, "token refresh failed; retrying");
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                    None => return Err(AuthError::Transient(why)),
+                },
+                other => break other?,
+            }
+        };
         if let Some(new_refresh) = answer.refresh_token() {
             // Persist a rotated refresh token before anything uses the new access token.
             let new_refresh = Secret::new(new_refresh.secret().clone());

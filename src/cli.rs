@@ -21,7 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the ingestion daemon.
     Run {
-        /// Do the backfill and one refresh round, then exit 0 (for cron and tests).
+        /// Do the backfill and one refresh round, then exit: 0 all written, 1 Google refused the
+        /// credentials or the grant, 3 some windows failed (retried by the next run), 4 InfluxDB
+        /// refused the writes (for cron and tests).
         #[arg(long)]
         once: bool,
     },
@@ -31,6 +33,25 @@ pub enum Command {
     Auth(crate::consent::AuthArgs),
     /// Exit 0 if the daemon using STATE_FILE is running and healthy, 1 otherwise (for HEALTHCHECK).
     Health,
+    /// Compare what InfluxDB holds with what the API says, day by day, and fetch again every day that
+    /// disagrees (stop the daemon first: it holds the state file; it checks the recent weeks itself).
+    Verify {
+        /// First day (YYYY-MM-DD); default: the start of the history.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day; default: today.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Only this user (a name from USERS, or `me`).
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Per user and data type: final days, open days, failed days with the last error and next try.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
     Sim(crate::sim::SimArgs),
 }
@@ -64,6 +85,8 @@ pub fn main(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Status { json } => status(&env, json),
+        Command::Verify { from, to, user } => runtime.block_on(verify(&env, from, to, user)),
         Command::Health => {
             let sync = match config::SyncConfig::from_env(&env) {
                 Ok(c) => c,
@@ -84,6 +107,27 @@ pub fn main(cli: Cli) -> ExitCode {
     // `auth` may leave a read of stdin pending on a blocking thread; do not wait for it.
     runtime.shutdown_background();
     code
+}
+
+fn status(env: &Env, json: bool) -> ExitCode {
+    let sync = match config::SyncConfig::from_env(env) {
+        Ok(c) => c,
+        Err(e) => return config_error(e),
+    };
+    match crate::state::load(&sync.state_file) {
+        Ok(state) if json => {
+            println!("{:#}", crate::status::json(&state));
+            ExitCode::SUCCESS
+        }
+        Ok(state) => {
+            print!("{}", crate::status::table(&state));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("status: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn sim(args: crate::sim::SimArgs) -> ExitCode {
@@ -130,9 +174,37 @@ async fn run(env: &Env, once: bool) -> ExitCode {
         shutdown_signal().await;
         trigger.cancel();
     });
-    match crate::daemon::run(config, once, shutdown).await {
+    daemon_exit(
+        crate::daemon::run(config, once, shutdown).await,
+        "run --once",
+    )
+}
+
+async fn verify(
+    env: &Env,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    user: Option<String>,
+) -> ExitCode {
+    let config = match config::Config::from_env(env) {
+        Ok(c) => c,
+        Err(e) => return config_error(e),
+    };
+    daemon_exit(
+        crate::daemon::verify(config, from, to, user).await,
+        "verify",
+    )
+}
+
+/// The exit status of a daemon command: 0, 2 for configuration, the documented codes for failures.
+fn daemon_exit(result: Result<(), crate::daemon::DaemonError>, what: &str) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(crate::daemon::DaemonError::NoToken(e)) => config_error(e),
+        Err(crate::daemon::DaemonError::Once(f)) => {
+            eprintln!("{what}: {f}");
+            ExitCode::from(f.exit_code())
+        }
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE

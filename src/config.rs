@@ -63,6 +63,8 @@ pub struct Env {
     rate_limit_sleep: Option<String>,
     requests_per_minute: Option<String>,
     backfill_from: Option<String>,
+    verify_every: Option<String>,
+    verify_days: Option<String>,
     log_format: Option<String>,
     users: Option<String>,
     user_name: Option<String>,
@@ -380,6 +382,10 @@ pub struct SyncConfig {
     pub requests_per_minute: u32,
     /// First day to backfill; `None` means the account's start (profile `membershipStartDate`).
     pub backfill_from: Option<NaiveDate>,
+    /// How often the daemon compares the recent days in InfluxDB with the API (`verify`).
+    pub verify_every: Duration,
+    /// How many recent days that check covers.
+    pub verify_days: u32,
 }
 
 /// The API allows 300 requests per minute per user; staying below leaves room for retries.
@@ -425,6 +431,24 @@ impl SyncConfig {
             )?,
             requests_per_minute,
             backfill_from,
+            verify_every: duration(
+                &env.verify_every,
+                "VERIFY_EVERY",
+                Duration::from_secs(24 * 3600),
+            )?,
+            verify_days: match value(&env.verify_days) {
+                None => 28,
+                Some(text) => text
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=366).contains(n))
+                    .ok_or_else(|| {
+                        err(
+                            "VERIFY_DAYS",
+                            format!("\"{text}\" must be a whole number of days from 1 to 366"),
+                        )
+                    })?,
+            },
         })
     }
 }

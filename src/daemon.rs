@@ -1,48 +1,100 @@
-//! The daemon: rounds of [`UserSync`] for every user, the sleep between them, and shutdown.
+//! The daemon: rounds of [`UserSync`] for every user, when each is due, and shutdown.
 //!
-//! A user whose refresh token Google refused is not a crash loop: the explanation is logged once, the
-//! daemon reports itself unhealthy, tries that user again hourly and keeps the others going.
+//! When a user's next round is due:
+//! - after a round: at the next refresh (the persisted last refresh plus `SYNC_INTERVAL`), or earlier
+//!   when a failed day's retry comes first (minutes, see [`crate::coverage::retry_delay`]);
+//! - when the round could not start (DNS not up after a reboot, the token endpoint down): after 5 s,
+//!   doubling to [`START_RETRY_MAX`];
+//! - when Google refused the credentials or the grant: hourly ([`AUTH_RETRY`]), logged once.
+//!
+//! Health ([`crate::health`]) is judged here, from what the rounds report and from the writer and the
+//! state file; `run --once` turns the same judgement into its exit status ([`OnceFailure`]).
 
 use crate::api::{HealthClient, Pacing, API_BACKOFF};
 use crate::auth::TokenManager;
 use crate::config::{Config, ConfigError};
-use crate::health::Health;
-use crate::influx::InfluxWriter;
+use crate::health::{Health, BEAT};
+use crate::influx::{InfluxReader, InfluxWriter};
 use crate::state::{SharedState, StateError, StateStore};
-use crate::sync::{RoundOutcome, UserSync};
+use crate::sync::{RoundOutcome, RoundReport, UserSync, VerifySettings};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-/// How often a user with a refused refresh token is tried again.
+/// How often a user whose credentials or grant Google refused is tried again.
 pub const AUTH_RETRY: Duration = Duration::from_secs(3600);
+/// The longest wait between attempts to start a round that could not start.
+pub const START_RETRY_MAX: Duration = Duration::from_secs(300);
+/// InfluxDB unreachable (writes retrying) for longer than this makes the daemon unhealthy.
+pub const INFLUX_GRACE: Duration = Duration::from_secs(180);
+/// The shortest pause between two rounds of one user (failed days due at once do not spin).
+const MIN_PAUSE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("{0}")]
-    AuthRevoked(String),
     /// A user with no refresh token anywhere: a configuration error (exit status 2).
     #[error(transparent)]
     NoToken(ConfigError),
+    /// `run --once` ended with failures.
+    #[error("{0}")]
+    Once(OnceFailure),
+}
+
+/// Why `run --once` did not succeed, most serious first; each has its exit status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OnceFailure {
+    /// Exit 1: Google refused the refresh token, the OAuth client, or the grant.
+    #[error("{0}")]
+    Credentials(String),
+    /// Exit 4: InfluxDB refused the writes (credentials, missing bucket or database).
+    #[error("{0}")]
+    NothingWritten(String),
+    /// Exit 3: some windows failed (they are retried by the next run).
+    #[error("{0}")]
+    SomeFailed(String),
+}
+
+impl OnceFailure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            OnceFailure::Credentials(_) => 1,
+            OnceFailure::SomeFailed(_) => 3,
+            OnceFailure::NothingWritten(_) => 4,
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            OnceFailure::Credentials(_) => 3,
+            OnceFailure::NothingWritten(_) => 2,
+            OnceFailure::SomeFailed(_) => 1,
+        }
+    }
 }
 
 struct Slot {
     sync: UserSync,
     next: Instant,
     /// The refusal was logged; later hourly retries stay quiet unless they succeed.
-    auth_reported: bool,
+    refusal_reported: bool,
+    /// Rounds in a row that could not start.
+    start_failures: u32,
+    /// The last round in which a window succeeded (or there was nothing to do).
+    last_progress: Instant,
 }
 
-/// Runs until `shutdown` is cancelled (or, with `once`, after one full round).
-pub async fn run(
-    config: Config,
-    once: bool,
-    shutdown: CancellationToken,
-) -> Result<(), DaemonError> {
+/// The state file opened and seeded, the InfluxDB writer and reader, one [`UserSync`] per user.
+struct Setup {
+    state: Arc<SharedState>,
+    writer: Arc<InfluxWriter>,
+    syncs: Vec<UserSync>,
+}
+
+fn open(config: &Config) -> Result<Setup, DaemonError> {
     let (store, mut state) = StateStore::open(&config.sync.state_file)?;
     for user in &config.google.users {
         let stored = state.users.entry(user.name.clone()).or_default();
@@ -67,37 +119,301 @@ pub async fn run(
     }
     let state = Arc::new(SharedState::new(store, state));
     let writer = Arc::new(InfluxWriter::new(&config.influx));
+    let reader = Arc::new(InfluxReader::new(&config.influx));
     let pacing = Pacing {
         requests_per_minute: config.sync.requests_per_minute,
         rate_limit_sleep: config.sync.rate_limit_sleep,
         backoff: API_BACKOFF,
     };
-    let mut slots: Vec<Slot> = config
+    let verify = VerifySettings {
+        every: config.sync.verify_every,
+        days: config.sync.verify_days,
+    };
+    let syncs = config
         .google
         .users
         .iter()
         .map(|user| {
             let tokens = Arc::new(TokenManager::new(&config.google, user, state.clone()));
             let client = HealthClient::new(&config.google.health_api_url, tokens, pacing);
-            Slot {
-                sync: UserSync::new(
-                    client,
-                    state.clone(),
-                    writer.clone(),
-                    config.sync.backfill_from,
-                ),
-                next: Instant::now(),
-                auth_reported: false,
-            }
+            UserSync::new(
+                client,
+                state.clone(),
+                (writer.clone(), reader.clone()),
+                config.sync.backfill_from,
+                verify,
+            )
+        })
+        .collect();
+    Ok(Setup {
+        state,
+        writer,
+        syncs,
+    })
+}
+
+/// Runs until `shutdown` is cancelled (or, with `once`, after one full round).
+pub async fn run(
+    config: Config,
+    once: bool,
+    shutdown: CancellationToken,
+) -> Result<(), DaemonError> {
+    let Setup {
+        state,
+        writer,
+        syncs,
+    } = open(&config)?;
+    let mut slots: Vec<Slot> = syncs
+        .into_iter()
+        .map(|sync| Slot {
+            sync,
+            next: Instant::now(),
+            refusal_reported: false,
+            start_failures: 0,
+            last_progress: Instant::now(),
         })
         .collect();
     info!(users = slots.len(), once, state_file = %state.path().display(), "fitbit-influx started");
     let health = Health::new(state.path());
     let beat_stop = shutdown.child_token();
     let _beat = health.spawn_beat(beat_stop.clone());
+    let _watch = spawn_watch(
+        health.clone(),
+        writer.clone(),
+        state.clone(),
+        beat_stop.clone(),
+    );
     let result = rounds(&mut slots, &config, once, &shutdown, &health).await;
     beat_stop.cancel();
     result
+}
+
+/// `fitbit-influx verify`: for each user (or only `only_user`), compares `[from, to]` with the API
+/// and fetches again what disagrees. Prints one line per disagreeing day and a summary per user.
+pub async fn verify(
+    config: Config,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+    only_user: Option<String>,
+) -> Result<(), DaemonError> {
+    let Setup { syncs, .. } = open(&config)?;
+    let mut worst: Option<OnceFailure> = None;
+    let mut found_user = false;
+    for mut sync in syncs {
+        if only_user.as_deref().is_some_and(|u| u != sync.user()) {
+            continue;
+        }
+        found_user = true;
+        let user = sync.user().to_string();
+        let failure = match sync.verify_and_repair(from, to).await {
+            Ok((v, r)) => {
+                for (t, d) in &v.disagreements {
+                    println!(
+                        "{user} {t} {}: InfluxDB had {}, the API has {}",
+                        d.day, d.stored, d.api
+                    );
+                }
+                for (t, e) in &v.errors {
+                    println!("{user} {t}: could not verify: {e}");
+                }
+                println!(
+                    "{user}: {} type-days checked, {} disagreed, {} window(s) fetched again ({} failed)",
+                    v.checked_days,
+                    v.disagreements.len(),
+                    r.windows_ok,
+                    r.windows_failed
+                );
+                (!v.errors.is_empty() || r.windows_failed > 0).then(|| {
+                    OnceFailure::SomeFailed(format!(
+                        "{user}: not everything could be verified or repaired"
+                    ))
+                })
+            }
+            Err(RoundOutcome::AuthRevoked(why) | RoundOutcome::PermissionLost(why)) => {
+                Some(OnceFailure::Credentials(why))
+            }
+            Err(other) => Some(OnceFailure::SomeFailed(format!("{user}: {other:?}"))),
+        };
+        if let Some(f) = failure {
+            if worst.as_ref().is_none_or(|w| f.rank() > w.rank()) {
+                worst = Some(f);
+            }
+        }
+    }
+    if !found_user {
+        return Err(DaemonError::NoToken(ConfigError {
+            variable: "--user".into(),
+            problem: format!(
+                "\"{}\" is not a configured user",
+                only_user.unwrap_or_default()
+            ),
+        }));
+    }
+    match worst {
+        Some(f) => Err(DaemonError::Once(f)),
+        None => Ok(()),
+    }
+}
+
+/// Watches what retries hide: InfluxDB failing for minutes, the state file failing to save.
+fn spawn_watch(
+    health: Health,
+    writer: Arc<InfluxWriter>,
+    state: Arc<SharedState>,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let influx = writer.failing_since().and_then(|(since, why)| {
+                let secs = (chrono::Utc::now() - since).num_seconds().max(0) as u64;
+                (secs >= INFLUX_GRACE.as_secs())
+                    .then(|| format!("writes have failed for {secs}s ({why}); check InfluxDB and INFLUXDB_* settings"))
+            });
+            // A refusal (set by a round) stays until a write succeeds; only the watch's own text is
+            // cleared here.
+            if influx.is_some() || writer.failing_since().is_none() {
+                health.set_problem("influxdb", influx);
+            }
+            health.set_problem(
+                "state file",
+                state
+                    .save_error()
+                    .map(|e| format!("{e}; progress and tokens cannot be saved")),
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(BEAT) => {}
+                _ = stop.cancelled() => return,
+            }
+        }
+    })
+}
+
+/// The wait before trying a round that could not start again: 5 s doubling to [`START_RETRY_MAX`].
+fn start_retry(failures: u32) -> Duration {
+    (Duration::from_secs(5) * 2u32.saturating_pow(failures.saturating_sub(1).min(10)))
+        .min(START_RETRY_MAX)
+}
+
+/// Turns a UTC instant into a tokio instant (past instants are now).
+fn instant_at(t: chrono::DateTime<chrono::Utc>) -> Instant {
+    let wait = (t - chrono::Utc::now()).to_std().unwrap_or_default();
+    Instant::now() + wait
+}
+
+async fn user_round(
+    slot: &mut Slot,
+    config: &Config,
+    once: bool,
+    health: &Health,
+) -> Result<(), OnceFailure> {
+    let interval = config.sync.sync_interval;
+    let started = chrono::Utc::now();
+    let refresh_before = if once {
+        started
+    } else {
+        started
+            - chrono::Duration::from_std(interval).unwrap_or_else(|_| chrono::Duration::hours(4))
+    };
+    let user = slot.sync.user().to_string();
+    let outcome = slot.sync.round(refresh_before).await;
+    let now = Instant::now();
+    match outcome {
+        RoundOutcome::Done(report) => {
+            slot.start_failures = 0;
+            if slot.refusal_reported {
+                info!(user, "Google accepts the credentials again");
+                slot.refusal_reported = false;
+            }
+            let result = judge_round(slot, &user, &report, interval, health);
+            let next_refresh = slot
+                .sync
+                .next_refresh(interval)
+                .map_or(now + interval, instant_at);
+            let next_retry = slot.sync.next_retry().map(instant_at);
+            slot.next = next_retry
+                .map_or(next_refresh, |r| r.min(next_refresh))
+                .max(now + MIN_PAUSE);
+            let wait_s = slot.next.saturating_duration_since(now).as_secs();
+            info!(
+                user,
+                windows = report.windows_ok,
+                failed = report.windows_failed,
+                points = report.points,
+                skipped_points = report.skipped_points,
+                next_round_in_s = wait_s,
+                "round finished"
+            );
+            result
+        }
+        RoundOutcome::NotStarted(why) => {
+            slot.start_failures += 1;
+            let wait = start_retry(slot.start_failures);
+            warn!(user, error = %why, retry_in_s = wait.as_secs(), "cannot start the round (settings, identity or profile unreadable); trying again soon");
+            slot.next = now + wait;
+            if now.duration_since(slot.last_progress) > interval {
+                health.set_problem(&user, Some(format!("no data fetched for a while: {why}")));
+            }
+            Err(OnceFailure::SomeFailed(format!("{user}: {why}")))
+        }
+        RoundOutcome::AuthRevoked(why) | RoundOutcome::PermissionLost(why) => {
+            if !slot.refusal_reported {
+                error!(user, retry_every_s = AUTH_RETRY.as_secs(), "{why}");
+                slot.refusal_reported = true;
+            }
+            health.set_problem(&user, Some(why.clone()));
+            slot.next = now + AUTH_RETRY;
+            Err(OnceFailure::Credentials(why))
+        }
+    }
+}
+
+/// Health and the `--once` verdict after a round that ran.
+fn judge_round(
+    slot: &mut Slot,
+    user: &str,
+    report: &RoundReport,
+    interval: Duration,
+    health: &Health,
+) -> Result<(), OnceFailure> {
+    let now = Instant::now();
+    if report.windows_ok > 0 || report.windows_failed == 0 {
+        slot.last_progress = now;
+    }
+    match &report.write_refused {
+        Some(why) => health.set_problem("influxdb", Some(why.clone())),
+        None if report.windows_ok > 0 => health.set_problem("influxdb", None),
+        None => {}
+    }
+    let stalled = now.duration_since(slot.last_progress) > interval;
+    health.set_problem(
+        user,
+        stalled.then(|| {
+            format!(
+                "no window has succeeded for {}s; last error: {}",
+                now.duration_since(slot.last_progress).as_secs(),
+                report.last_error.as_deref().unwrap_or("unknown")
+            )
+        }),
+    );
+    let failing = slot.sync.persistent_failures();
+    health.set_note(
+        user,
+        (failing > 0).then(|| format!("{failing} day(s) keep failing; see `fitbit-influx status`")),
+    );
+    if let Some(why) = &report.write_refused {
+        if report.windows_ok == 0 {
+            return Err(OnceFailure::NothingWritten(why.clone()));
+        }
+    }
+    if report.windows_failed > 0 || report.skipped_points > 0 {
+        return Err(OnceFailure::SomeFailed(format!(
+            "{user}: {} window(s) failed, {} unreadable point(s) skipped; last error: {}",
+            report.windows_failed,
+            report.skipped_points,
+            report.last_error.as_deref().unwrap_or("none")
+        )));
+    }
+    Ok(())
 }
 
 async fn rounds(
@@ -112,60 +428,21 @@ async fn rounds(
         let due = slots
             .iter_mut()
             .filter(|s| s.next <= now)
-            .map(|slot| async move {
-                let outcome = slot.sync.round().await;
-                match &outcome {
-                    RoundOutcome::Done { failed_windows } => {
-                        if slot.auth_reported {
-                            info!(
-                                user = slot.sync.user(),
-                                "Google accepts the refresh token again"
-                            );
-                            slot.auth_reported = false;
-                            health.set_problem(slot.sync.user(), None);
-                        }
-                        if *failed_windows > 0 {
-                            warn!(
-                                user = slot.sync.user(),
-                                failed_windows,
-                                "round finished with failures; they are retried next round"
-                            );
-                        } else {
-                            info!(user = slot.sync.user(), "round finished: up to date");
-                        }
-                        slot.next = Instant::now() + config.sync.sync_interval;
-                    }
-                    RoundOutcome::AuthRevoked(why) => {
-                        if !slot.auth_reported {
-                            error!(
-                                user = slot.sync.user(),
-                                retry_every_s = AUTH_RETRY.as_secs(),
-                                "{why}"
-                            );
-                            slot.auth_reported = true;
-                            health.set_problem(
-                                slot.sync.user(),
-                                Some("Google refused the refresh token; see the log".into()),
-                            );
-                        }
-                        slot.next = Instant::now() + AUTH_RETRY;
-                    }
-                }
-                outcome
-            });
+            .map(|slot| user_round(slot, config, once, health));
         let outcomes = tokio::select! {
             o = futures::future::join_all(due) => o,
             _ = shutdown.cancelled() => {
-                info!("shutting down: the current windows were abandoned, their cursors unchanged");
+                info!("shutting down: the current windows were abandoned, their days unchanged");
                 return Ok(());
             }
         };
         if once {
-            return match outcomes.into_iter().find_map(|o| match o {
-                RoundOutcome::AuthRevoked(why) => Some(why),
-                RoundOutcome::Done { .. } => None,
-            }) {
-                Some(why) => Err(DaemonError::AuthRevoked(why)),
+            let worst = outcomes
+                .into_iter()
+                .filter_map(Result::err)
+                .max_by_key(OnceFailure::rank);
+            return match worst {
+                Some(f) => Err(DaemonError::Once(f)),
                 None => Ok(()),
             };
         }
@@ -181,5 +458,17 @@ async fn rounds(
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_retries_grow_to_five_minutes() {
+        assert_eq!(start_retry(1), Duration::from_secs(5));
+        assert_eq!(start_retry(2), Duration::from_secs(10));
+        assert_eq!(start_retry(20), START_RETRY_MAX);
     }
 }

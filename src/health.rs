@@ -1,8 +1,12 @@
 //! The daemon's health, for `fitbit-influx health` (and Docker's `HEALTHCHECK`).
 //!
-//! While the daemon runs it rewrites `health.json` beside the state file every [`BEAT`]: `ok`, or
-//! `unhealthy` with the reason (a refused refresh token). `fitbit-influx health` reads it and exits 0 only
-//! if the status is `ok` and the file is fresh, so a hung or dead daemon is unhealthy too.
+//! While the daemon runs it rewrites the health file of its state file (`state.json` →
+//! `state.health.json`, so two daemons in one directory do not share one) every [`BEAT`]: `ok`, or
+//! `unhealthy` with the reasons — Google refused the credentials or the grant, InfluxDB refused writes
+//! or was unreachable for minutes, the state file cannot be written, no window succeeded for longer
+//! than a round. Problems that do not stop the data (days that keep failing) are `notes`.
+//! `fitbit-influx health` reads it and exits 0 only if the status is `ok` and the file is fresh, so a
+//! hung or dead daemon is unhealthy too.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,6 +26,9 @@ pub struct Report {
     /// Why, when unhealthy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Things worth knowing that do not make the daemon unhealthy (days that keep failing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
     pub updated: DateTime<Utc>,
 }
 
@@ -32,9 +39,13 @@ pub enum Status {
     Unhealthy,
 }
 
-/// The health file that belongs to a state file: `health.json` in the same directory.
+/// The health file that belongs to a state file: `state.json` → `state.health.json` beside it.
 pub fn path_for(state_file: &Path) -> PathBuf {
-    state_file.with_file_name("health.json")
+    let stem = state_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".into());
+    state_file.with_file_name(format!("{stem}.health.json"))
 }
 
 /// The daemon's side: problems per user, written out on every beat.
@@ -42,6 +53,7 @@ pub fn path_for(state_file: &Path) -> PathBuf {
 pub struct Health {
     path: PathBuf,
     problems: Arc<Mutex<std::collections::BTreeMap<String, String>>>,
+    notes: Arc<Mutex<std::collections::BTreeMap<String, String>>>,
 }
 
 impl Health {
@@ -49,20 +61,27 @@ impl Health {
         Health {
             path: path_for(state_file),
             problems: Arc::default(),
+            notes: Arc::default(),
         }
     }
 
-    pub fn set_problem(&self, user: &str, problem: Option<String>) {
-        let mut p = self.problems.lock().expect("health lock");
-        match problem {
-            Some(text) => p.insert(user.to_string(), text),
-            None => p.remove(user),
-        };
-        drop(p);
-        self.write();
+    /// Sets or clears the problem under `key` (a user name, `influxdb`, `state file`) and writes the
+    /// file when something changed.
+    pub fn set_problem(&self, key: &str, problem: Option<String>) {
+        if set(&self.problems, key, problem) {
+            self.write();
+        }
+    }
+
+    /// Sets or clears a note (not a reason to be unhealthy).
+    pub fn set_note(&self, key: &str, note: Option<String>) {
+        if set(&self.notes, key, note) {
+            self.write();
+        }
     }
 
     fn report(&self) -> Report {
+        let notes = join(&self.notes.lock().expect("health lock"));
         let p = self.problems.lock().expect("health lock");
         Report {
             status: if p.is_empty() {
@@ -70,12 +89,8 @@ impl Health {
             } else {
                 Status::Unhealthy
             },
-            reason: (!p.is_empty()).then(|| {
-                p.iter()
-                    .map(|(u, why)| format!("{u}: {why}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            }),
+            reason: join(&p),
+            notes,
             updated: Utc::now(),
         }
     }
@@ -83,7 +98,10 @@ impl Health {
     /// Writes the file now (temp file and rename: a reader never sees half a file).
     pub fn write(&self) {
         let json = serde_json::to_vec(&self.report()).expect("report serializes");
-        let temp = self.path.with_file_name(".health.json.tmp");
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(self.path.file_name().unwrap_or_default());
+        temp_name.push(".tmp");
+        let temp = self.path.with_file_name(temp_name);
         if let Err(e) = std::fs::write(&temp, json).and_then(|_| std::fs::rename(&temp, &self.path))
         {
             tracing::warn!(path = %self.path.display(), error = %e, "cannot write the health file");
@@ -105,6 +123,26 @@ impl Health {
     }
 }
 
+type Entries = Mutex<std::collections::BTreeMap<String, String>>;
+
+/// Returns whether the entry changed.
+fn set(map: &Entries, key: &str, value: Option<String>) -> bool {
+    let mut m = map.lock().expect("health lock");
+    match value {
+        Some(text) => m.insert(key.to_string(), text.clone()).as_ref() != Some(&text),
+        None => m.remove(key).is_some(),
+    }
+}
+
+fn join(m: &std::collections::BTreeMap<String, String>) -> Option<String> {
+    (!m.is_empty()).then(|| {
+        m.iter()
+            .map(|(k, why)| format!("{k}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
 /// `fitbit-influx health`: Ok(line) when healthy, Err(line) otherwise.
 pub fn check(state_file: &Path) -> Result<String, String> {
     let path = path_for(state_file);
@@ -124,7 +162,10 @@ pub fn check(state_file: &Path) -> Result<String, String> {
         ));
     }
     match report.status {
-        Status::Ok => Ok("healthy".to_string()),
+        Status::Ok => Ok(match report.notes {
+            Some(n) => format!("healthy (note: {n})"),
+            None => "healthy".to_string(),
+        }),
         Status::Unhealthy => Err(format!("unhealthy: {}", report.reason.unwrap_or_default())),
     }
 }
@@ -147,9 +188,20 @@ mod tests {
         assert_eq!(check(&state), Err("unhealthy: me: token refused".into()));
         h.set_problem("me", None);
         assert_eq!(check(&state), Ok("healthy".into()));
+        h.set_note("me", Some("2 days keep failing".into()));
+        assert_eq!(
+            check(&state),
+            Ok("healthy (note: me: 2 days keep failing)".into())
+        );
+        assert_eq!(
+            path_for(&state).file_name().unwrap(),
+            "state.health.json",
+            "the health file belongs to its state file"
+        );
         let old = Report {
             status: Status::Ok,
             reason: None,
+            notes: None,
             updated: Utc::now() - chrono::Duration::seconds(600),
         };
         std::fs::write(path_for(&state), serde_json::to_vec(&old).unwrap()).unwrap();

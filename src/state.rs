@@ -1,4 +1,5 @@
-//! The state file: each user's OAuth tokens and sync cursors.
+//! The state file: each user's OAuth tokens, which Google account they belong to, and the coverage of
+//! every data type (which days are final, open or failed, see [`crate::coverage`]).
 //!
 //! It is the one thing the daemon cannot lose (a lost refresh token means the user must consent again),
 //! so it is handled with care:
@@ -11,6 +12,7 @@
 //! - **Never overwritten when unreadable**: a corrupt or unknown-version file stops the program with a
 //!   message naming the file; the bad file stays where it is.
 
+use crate::coverage::Coverage;
 use crate::secret::Secret;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,8 +22,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// The format version this build writes and reads.
-pub const STATE_VERSION: u32 = 1;
+/// The format version this build writes. Version 1 (one cursor per type) is still read and migrated.
+pub const STATE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
@@ -44,9 +46,73 @@ impl Default for State {
 pub struct UserState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
-    /// Sync progress per data type (keyed by the catalog's data-type name).
+    /// The Google account (`identity.healthUserId`) the coverage below belongs to. A token of another
+    /// account starts the coverage over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// When the daemon last compared recent weeks with the API on its own (`verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_verify: Option<DateTime<Utc>>,
+    /// Per data type (keyed by the catalog's data-type name).
     #[serde(default)]
-    pub cursors: BTreeMap<String, Cursor>,
+    pub coverage: BTreeMap<String, Coverage>,
+}
+
+/// Version 1's per-type progress: every day up to `complete_through` was written.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct CursorV1 {
+    #[serde(default)]
+    complete_through: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+struct UserStateV1 {
+    #[serde(default)]
+    tokens: Option<Tokens>,
+    #[serde(default)]
+    cursors: BTreeMap<String, CursorV1>,
+}
+
+#[derive(Deserialize)]
+struct StateV1 {
+    #[serde(default)]
+    users: BTreeMap<String, UserStateV1>,
+}
+
+/// Days before a version-1 cursor that are fetched once more after the upgrade: version 1 trusted
+/// whatever it saw once, so the last week may miss data that arrived late.
+const V1_REFETCH_DAYS: i64 = 7;
+
+impl From<StateV1> for State {
+    fn from(v1: StateV1) -> State {
+        let users = v1
+            .users
+            .into_iter()
+            .map(|(name, u)| {
+                let coverage = u
+                    .cursors
+                    .into_iter()
+                    .filter_map(|(t, c)| {
+                        let through = c.complete_through? - chrono::Duration::days(V1_REFETCH_DAYS);
+                        let mut cov = Coverage::default();
+                        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
+                        cov.final_days.insert_range(epoch, through);
+                        Some((t, cov))
+                    })
+                    .collect();
+                let user = UserState {
+                    tokens: u.tokens,
+                    coverage,
+                    ..UserState::default()
+                };
+                (name, user)
+            })
+            .collect();
+        State {
+            version: STATE_VERSION,
+            users,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,13 +125,6 @@ pub struct Tokens {
     /// Fingerprint of the configured (`GOOGLE_REFRESH_TOKEN`) token these tokens descend from. When the
     /// configured token changes, the user has re-authorized and the stored tokens are replaced.
     pub seeded_from: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cursor {
-    /// Every civil day up to and including this one is written to InfluxDB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complete_through: Option<NaiveDate>,
 }
 
 impl UserState {
@@ -192,13 +251,16 @@ pub fn load(path: &Path) -> Result<State, StateError> {
     let version = serde_json::from_slice::<VersionOnly>(&bytes)
         .map_err(corrupt)?
         .version;
-    if version != STATE_VERSION {
-        return Err(StateError::UnknownVersion {
+    match version {
+        STATE_VERSION => serde_json::from_slice(&bytes).map_err(corrupt),
+        1 => Ok(serde_json::from_slice::<StateV1>(&bytes)
+            .map_err(corrupt)?
+            .into()),
+        found => Err(StateError::UnknownVersion {
             path: path.to_path_buf(),
-            found: version,
-        });
+            found,
+        }),
     }
-    serde_json::from_slice(&bytes).map_err(corrupt)
 }
 
 /// First half of a save: the complete new content, durable in a temp file beside the target.
@@ -239,6 +301,8 @@ pub fn commit(temp: &Path, path: &Path) -> Result<(), StateError> {
 pub struct SharedState {
     store: StateStore,
     state: std::sync::Mutex<State>,
+    /// The last save's error, while saves fail (for health).
+    save_error: std::sync::Mutex<Option<String>>,
 }
 
 impl SharedState {
@@ -246,6 +310,7 @@ impl SharedState {
         SharedState {
             store,
             state: std::sync::Mutex::new(state),
+            save_error: std::sync::Mutex::new(None),
         }
     }
 
@@ -263,8 +328,16 @@ impl SharedState {
         let mut guard = self.state.lock().expect("state lock poisoned");
         let mut next = guard.clone();
         let r = f(&mut next);
-        self.store.save(&next)?;
+        let saved = self.store.save(&next);
+        *self.save_error.lock().expect("state lock poisoned") =
+            saved.as_ref().err().map(|e| e.to_string());
+        saved?;
         *guard = next;
         Ok(r)
+    }
+
+    /// Why the last save failed, while saves fail.
+    pub fn save_error(&self) -> Option<String> {
+        self.save_error.lock().expect("state lock poisoned").clone()
     }
 }

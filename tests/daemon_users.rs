@@ -127,8 +127,8 @@ async fn two_people_are_synced_into_one_influxdb_correctly_and_separately() {
             "{name}'s own token"
         );
         assert!(
-            state["users"][name]["cursors"]["heart-rate"]["complete_through"].is_string(),
-            "{name}'s own cursors"
+            state["users"][name]["coverage"]["heart-rate"]["final"].is_array(),
+            "{name}'s own coverage"
         );
     }
 }
@@ -179,7 +179,7 @@ async fn one_persons_revoked_token_leaves_the_others_sync_untouched() {
         let state: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).unwrap())
                 .unwrap();
-        if state["users"]["alice"]["cursors"]
+        if state["users"]["alice"]["coverage"]
             .as_object()
             .map_or(0, |c| c.len())
             == windowed

@@ -514,6 +514,28 @@ async fn without_end_the_latest_day_grows_with_the_wall_clock() {
     let t = s.access_token(0).await;
     let newest =
         |body: &Value| instant(&body["dataPoints"][0]["heartRate"]["sampleTime"]["physicalTime"]);
+    // By default the watch synced a few minutes ago, and nothing after its last sync is in the API
+    // (reference §11 #20).
+    let (_, devices, _) = s.get(&t, "users/me/pairedDevices", &[]).await;
+    let synced = instant(&devices["pairedDevices"][0]["lastSyncTime"]);
+    let (_, page, _) = s
+        .get(
+            &t,
+            "users/me/dataTypes/heart-rate/dataPoints",
+            &[("pageSize", "1")],
+        )
+        .await;
+    if !page["dataPoints"].is_null() {
+        assert!(
+            newest(&page) <= synced,
+            "no data after the watch's last sync"
+        );
+        assert!(Utc::now() - synced < Duration::minutes(21));
+    }
+    // A watch that syncs all the time: the latest day grows with the clock.
+    s.sim
+        .control
+        .set(|c| c.watch_synced = Some(Utc::now() + Duration::days(1)));
     let (_, first, _) = s
         .get(
             &t,

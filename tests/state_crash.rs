@@ -3,8 +3,9 @@
 //! disturb the lock tests running beside it.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use fitbit_influx::coverage::Coverage;
 use fitbit_influx::secret::Secret;
-use fitbit_influx::state::{self, Cursor, State, StateStore, Tokens};
+use fitbit_influx::state::{self, State, StateStore, Tokens};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::Duration;
@@ -18,13 +19,12 @@ fn sample_state(n: u32) -> State {
         access_token_expires_at: Some(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()),
         seeded_from: Secret::new("1//initial").fingerprint(),
     });
-    user.cursors.insert(
-        "heart-rate".into(),
-        Cursor {
-            complete_through: NaiveDate::from_ymd_opt(2025, 1, 1)
-                .map(|d| d + chrono::Days::new(n as u64)),
-        },
-    );
+    let mut coverage = Coverage::default();
+    let first = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    coverage
+        .final_days
+        .insert_range(first, first + chrono::Days::new(n as u64));
+    user.coverage.insert("heart-rate".into(), coverage);
     s
 }
 

@@ -1,8 +1,9 @@
 //! The state file: round trip, atomic replace, 0600, the lock, corrupt files kept, and a crash loop.
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use fitbit_influx::coverage::Coverage;
 use fitbit_influx::secret::Secret;
-use fitbit_influx::state::{self, Cursor, State, StateError, StateStore, Tokens};
+use fitbit_influx::state::{self, State, StateError, StateStore, Tokens};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -15,13 +16,12 @@ fn sample_state(n: u32) -> State {
         access_token_expires_at: Some(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap()),
         seeded_from: Secret::new("1//initial").fingerprint(),
     });
-    user.cursors.insert(
-        "heart-rate".into(),
-        Cursor {
-            complete_through: NaiveDate::from_ymd_opt(2025, 1, 1)
-                .map(|d| d + chrono::Days::new(n as u64)),
-        },
-    );
+    let mut coverage = Coverage::default();
+    let first = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    coverage
+        .final_days
+        .insert_range(first, first + chrono::Days::new(n as u64));
+    user.coverage.insert("heart-rate".into(), coverage);
     s
 }
 
@@ -43,14 +43,14 @@ fn round_trip_in_a_new_directory_with_mode_0600() {
     assert_eq!(again, s);
     // The file is plain, versioned JSON a person can read.
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], 2);
     assert_eq!(
         json["users"]["me"]["tokens"]["refresh_token"],
         "1//refresh-7"
     );
     assert_eq!(
-        json["users"]["me"]["cursors"]["heart-rate"]["complete_through"],
-        "2025-01-08"
+        json["users"]["me"]["coverage"]["heart-rate"]["final"],
+        serde_json::json!([["2025-01-01", "2025-01-08"]])
     );
 }
 
@@ -142,5 +142,28 @@ fn a_changed_configured_token_reseeds_and_the_same_one_does_not() {
     assert_eq!(t.refresh_token.expose(), "1//brand-new");
     assert_eq!(t.access_token, None);
     assert_eq!(t.seeded_from, Secret::new("1//brand-new").fingerprint());
-    assert_eq!(user.cursors.len(), 1, "cursors survive a re-seed");
+    assert_eq!(user.coverage.len(), 1, "coverage survives a re-seed");
+}
+
+#[test]
+fn a_version_1_file_is_migrated_keeping_tokens_and_refetching_its_last_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(
+        &path,
+        r#"{"version": 1, "users": {"me": {"tokens": {"refresh_token": "1//old", "seeded_from": "x"},
+            "cursors": {"heart-rate": {"complete_through": "2026-05-20"}, "sleep": {}}}}}"#,
+    )
+    .unwrap();
+    let (_store, s) = StateStore::open(&path).unwrap();
+    let me = &s.users["me"];
+    assert_eq!(me.tokens.as_ref().unwrap().refresh_token.expose(), "1//old");
+    let hr = &me.coverage["heart-rate"];
+    let day = |t: &str| t.parse::<NaiveDate>().unwrap();
+    assert!(hr.final_days.contains(day("2026-05-13")));
+    assert!(
+        !hr.final_days.contains(day("2026-05-14")),
+        "version 1 trusted late days it should not have; the last week is fetched again"
+    );
+    assert!(!me.coverage.contains_key("sleep"), "no cursor, no coverage");
 }

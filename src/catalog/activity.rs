@@ -1,7 +1,7 @@
 //! Activity measurements: daily totals from rollups, active zone minutes, activity levels, exercises.
 //! Units are converted here: millimetres → metres, Durations → seconds.
 
-use super::read::{self, int64, opt_double, opt_int64, opt_str, timestamp, ConvertError};
+use super::read::{self, int64, opt_double, opt_str, timestamp, try_int64, ConvertError};
 use super::types::{field, interval_point, rollup_day_point};
 use super::{Context, Measurement, Tag, USER_TAG};
 use crate::point::FieldKind::{Float, Int};
@@ -156,14 +156,14 @@ pub fn elevation_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertErr
 pub fn total_calories_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let kcal = read::double(v, "totalCalories/kcalSum")?;
     Ok(vec![
-        rollup_day_point(v, cx, &CALORIES_DAILY)?.float("total_kcal", kcal)
+        rollup_day_point(v, cx, &CALORIES_DAILY)?.float_opt("total_kcal", kcal)
     ])
 }
 
 pub fn active_energy_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let kcal = read::double(v, "activeEnergyBurned/kcalSum")?;
     Ok(vec![
-        rollup_day_point(v, cx, &CALORIES_DAILY)?.float("active_kcal", kcal)
+        rollup_day_point(v, cx, &CALORIES_DAILY)?.float_opt("active_kcal", kcal)
     ])
 }
 
@@ -181,7 +181,7 @@ pub fn active_minutes_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, Conve
             Some("VIGOROUS") => "vigorous",
             _ => continue,
         };
-        p = p.int_opt(name, opt_int64(e, "activeMinutesSum"));
+        p = p.int_opt(name, try_int64(e, "activeMinutesSum")?);
     }
     Ok(vec![p])
 }
@@ -260,20 +260,20 @@ pub fn exercise(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let m = |k: &str| format!("metricsSummary/{k}");
     p = p.float_opt(
         "distance_m",
-        opt_double(e, &m("distanceMillimeters")).map(|mm| mm / 1000.0),
+        opt_double(e, &m("distanceMillimeters"))?.map(|mm| mm / 1000.0),
     );
-    p = p.float_opt("calories_kcal", opt_double(e, &m("caloriesKcal")));
+    p = p.float_opt("calories_kcal", opt_double(e, &m("caloriesKcal"))?);
     for (api, name) in [
         ("averageHeartRateBeatsPerMinute", "avg_bpm"),
         ("activeZoneMinutes", "azm"),
         ("steps", "steps"),
     ] {
-        p = p.int_opt(name, opt_int64(e, &m(api)));
+        p = p.int_opt(name, try_int64(e, &m(api))?);
     }
     p = p.float_opt(
         "elevation_gain_m",
-        opt_double(e, &m("elevationGainMillimeters")).map(|mm| mm / 1000.0),
+        opt_double(e, &m("elevationGainMillimeters"))?.map(|mm| mm / 1000.0),
     );
-    p = p.float_opt("vo2max", opt_double(e, &m("runVo2Max")));
+    p = p.float_opt("vo2max", opt_double(e, &m("runVo2Max"))?);
     Ok(vec![p])
 }

@@ -1,6 +1,6 @@
 //! Body measurements and paired devices. Units: millimetres → metres.
 
-use super::read::{double, int64, opt_int64, opt_str, timestamp, ConvertError};
+use super::read::{double, int64, opt_str, timestamp, try_int64, ConvertError};
 use super::types::{device, field, sample_point, DEVICE_TAG};
 use super::{Context, Measurement, Tag, USER_TAG};
 use crate::point::FieldKind::{Float, Int, Str};
@@ -51,8 +51,8 @@ pub static DEVICE: Measurement = Measurement {
 };
 
 pub fn body_fat(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
-    let mut p =
-        sample_point(v, cx, "bodyFat", &BODY_FAT)?.float("pct", double(v, "bodyFat/percentage")?);
+    let mut p = sample_point(v, cx, "bodyFat", &BODY_FAT)?
+        .float_opt("pct", double(v, "bodyFat/percentage")?);
     if let Some(d) = device(v) {
         p = p.tag("device", d);
     }
@@ -74,7 +74,7 @@ pub fn device_snapshot(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertErr
     if let Some(kind) = opt_str(v, "deviceType") {
         p = p.tag("kind", kind.to_ascii_lowercase());
     }
-    p = p.int_opt("battery_pct", opt_int64(v, "batteryLevel"));
+    p = p.int_opt("battery_pct", try_int64(v, "batteryLevel")?);
     p = p.string_opt(
         "battery_status",
         opt_str(v, "batteryStatus").map(|s| s.to_ascii_lowercase()),

@@ -1,7 +1,7 @@
 //! Heart and sleep physiology: heart-rate zones, HRV, SpO2, respiratory rate, sleep temperature, VO2 max.
 //! A `"NaN"` from the API is left out of the point (absent, never a number).
 
-use super::read::{double, opt_bool, opt_double, opt_int64, opt_str, ConvertError};
+use super::read::{double, opt_bool, opt_double, opt_str, try_int64, ConvertError};
 use super::types::{daily_point, field, sample_point};
 use super::{Context, Measurement, USER_TAG};
 use crate::point::FieldKind::{Bool, Float, Int, Str};
@@ -166,15 +166,15 @@ pub fn heart_rate_zones(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertEr
             Some("PEAK") => ("peak_min_bpm", "peak_max_bpm"),
             _ => continue,
         };
-        p = p.int_opt(lo, opt_int64(z, "minBeatsPerMinute"));
-        p = p.int_opt(hi, opt_int64(z, "maxBeatsPerMinute"));
+        p = p.int_opt(lo, try_int64(z, "minBeatsPerMinute")?);
+        p = p.int_opt(hi, try_int64(z, "maxBeatsPerMinute")?);
     }
     Ok(vec![p])
 }
 
 pub fn hrv(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let k = "heartRateVariability";
-    let mut p = sample_point(v, cx, k, &HRV)?.float(
+    let mut p = sample_point(v, cx, k, &HRV)?.float_opt(
         "rmssd_ms",
         double(
             v,
@@ -183,14 +183,15 @@ pub fn hrv(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     );
     p = p.float_opt(
         "sdnn_ms",
-        opt_double(v, &format!("{k}/standardDeviationMilliseconds")),
+        // Pixel Watches send exactly 0 for "not measured" (reference §11 #14): absent, not 0.
+        opt_double(v, &format!("{k}/standardDeviationMilliseconds"))?.filter(|sd| *sd != 0.0),
     );
     Ok(vec![p])
 }
 
 pub fn hrv_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let k = "dailyHeartRateVariability";
-    let mut p = daily_point(v, cx, k, &HRV_DAILY)?.float(
+    let mut p = daily_point(v, cx, k, &HRV_DAILY)?.float_opt(
         "avg_ms",
         double(v, &format!("{k}/averageHeartRateVariabilityMilliseconds"))?,
     );
@@ -199,19 +200,22 @@ pub fn hrv_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
         opt_double(
             v,
             &format!("{k}/deepSleepRootMeanSquareOfSuccessiveDifferencesMilliseconds"),
-        ),
+        )?,
     );
     p = p.int_opt(
         "non_rem_bpm",
-        opt_int64(v, &format!("{k}/nonRemHeartRateBeatsPerMinute")),
+        try_int64(v, &format!("{k}/nonRemHeartRateBeatsPerMinute"))?,
     );
-    p = p.float_opt("entropy", opt_double(v, &format!("{k}/entropy")));
+    p = p.float_opt("entropy", opt_double(v, &format!("{k}/entropy"))?);
     Ok(vec![p])
 }
 
 pub fn spo2(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     Ok(vec![sample_point(v, cx, "oxygenSaturation", &SPO2)?
-        .float("pct", double(v, "oxygenSaturation/percentage")?)])
+        .float_opt(
+            "pct",
+            double(v, "oxygenSaturation/percentage")?,
+        )])
 }
 
 pub fn spo2_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
@@ -223,17 +227,18 @@ pub fn spo2_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
         ("upperBoundPercentage", "max_pct"),
         ("standardDeviationPercentage", "stddev_pct"),
     ] {
-        p = p.float_opt(name, opt_double(v, &format!("{k}/{api}")));
+        p = p.float_opt(name, opt_double(v, &format!("{k}/{api}"))?);
     }
     Ok(vec![p])
 }
 
 pub fn respiratory_rate_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let k = "dailyRespiratoryRate";
-    Ok(vec![daily_point(v, cx, k, &RESPIRATORY_RATE_DAILY)?.float(
-        "brpm",
-        double(v, &format!("{k}/breathsPerMinute"))?,
-    )])
+    Ok(vec![daily_point(v, cx, k, &RESPIRATORY_RATE_DAILY)?
+        .float_opt(
+            "brpm",
+            double(v, &format!("{k}/breathsPerMinute"))?,
+        )])
 }
 
 pub fn respiratory_rate_sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
@@ -245,29 +250,31 @@ pub fn respiratory_rate_sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, Con
         ("lightSleepStats", "light_brpm"),
         ("remSleepStats", "rem_brpm"),
     ] {
-        p = p.float_opt(name, opt_double(v, &format!("{k}/{api}/breathsPerMinute")));
+        p = p.float_opt(name, opt_double(v, &format!("{k}/{api}/breathsPerMinute"))?);
     }
     Ok(vec![p])
 }
 
 pub fn sleep_temperature(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let k = "dailySleepTemperatureDerivations";
-    let nightly = opt_double(v, &format!("{k}/nightlyTemperatureCelsius")).unwrap_or(f64::NAN);
-    let baseline = opt_double(v, &format!("{k}/baselineTemperatureCelsius")).unwrap_or(f64::NAN);
-    let stddev = opt_double(v, &format!("{k}/relativeNightlyStddev30dCelsius")).unwrap_or(f64::NAN);
-    // NaN fields are left out by the point module; a point of NaNs only is not written at all.
-    let deviation = ((nightly - baseline) * 1000.0).round() / 1000.0;
+    let nightly = opt_double(v, &format!("{k}/nightlyTemperatureCelsius"))?;
+    let baseline = opt_double(v, &format!("{k}/baselineTemperatureCelsius"))?;
+    let stddev = opt_double(v, &format!("{k}/relativeNightlyStddev30dCelsius"))?;
+    // The deviation exists only when both temperatures do; a point without fields is not written.
+    let deviation = nightly
+        .zip(baseline)
+        .map(|(n, b)| ((n - b) * 1000.0).round() / 1000.0);
     Ok(vec![daily_point(v, cx, k, &SLEEP_TEMPERATURE)?
-        .float("nightly_c", nightly)
-        .float("baseline_c", baseline)
-        .float("deviation_c", deviation)
-        .float("stddev_30d_c", stddev)])
+        .float_opt("nightly_c", nightly)
+        .float_opt("baseline_c", baseline)
+        .float_opt("deviation_c", deviation)
+        .float_opt("stddev_30d_c", stddev)])
 }
 
 pub fn vo2max_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     let k = "dailyVo2Max";
-    let mut p =
-        daily_point(v, cx, k, &VO2MAX_DAILY)?.float("vo2max", double(v, &format!("{k}/vo2Max"))?);
+    let mut p = daily_point(v, cx, k, &VO2MAX_DAILY)?
+        .float_opt("vo2max", double(v, &format!("{k}/vo2Max"))?);
     p = p.bool_opt("estimated", opt_bool(v, &format!("{k}/estimated")));
     p = p.string_opt(
         "fitness_level",
@@ -278,5 +285,5 @@ pub fn vo2max_daily(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError>
 
 pub fn run_vo2max(v: &Value, cx: &Context) -> Result<Vec<Point>, ConvertError> {
     Ok(vec![sample_point(v, cx, "runVo2Max", &RUN_VO2MAX)?
-        .float("vo2max", double(v, "runVo2Max/runVo2Max")?)])
+        .float_opt("vo2max", double(v, "runVo2Max/runVo2Max")?)])
 }

@@ -94,7 +94,7 @@ pub struct Context<'a> {
 }
 
 pub struct DataType {
-    /// Name in logs and the state file's cursors.
+    /// Name in logs and the state file's coverage.
     pub name: &'static str,
     /// The API's data type (`users/me/dataTypes/{api_type}/dataPoints`).
     pub api_type: &'static str,
@@ -186,6 +186,27 @@ pub fn scope_of(api_type: &str) -> &'static str {
         | "vo2-max"
         | "sedentary-period" => "activity_and_fitness",
         _ => "health_metrics_and_measurements",
+    }
+}
+
+/// Which kind of device records a data type: it decides when a day of that type is final
+/// ([`crate::sync::horizon`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorder {
+    /// A watch or tracker (and the phone beside it).
+    Tracker,
+    /// A scale (or a manual entry in the app).
+    Scale,
+    /// Entered by hand: in the API as soon as it is saved.
+    Manual,
+}
+
+/// The recorder of an API type.
+pub fn recorder_of(api_type: &str) -> Recorder {
+    match api_type {
+        "weight" | "body-fat" => Recorder::Scale,
+        "height" => Recorder::Manual,
+        _ => Recorder::Tracker,
     }
 }
 

@@ -8,19 +8,78 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unreadable data point: {what} in {snippet}")]
+#[error("{}: {what} in {snippet}", if *.incomplete { "incomplete data point" } else { "unreadable data point" })]
 pub struct ConvertError {
     pub what: String,
     pub snippet: String,
+    /// Not broken but not finished yet (a sleep in progress): its day stays open, nothing is written.
+    pub incomplete: bool,
+}
+
+fn snippet(v: &Value) -> String {
+    let mut snippet = v.to_string();
+    if snippet.len() > 200 {
+        let mut end = 200;
+        while !snippet.is_char_boundary(end) {
+            end -= 1;
+        }
+        snippet.truncate(end);
+    }
+    snippet
 }
 
 pub fn missing(what: &str, v: &Value) -> ConvertError {
-    let mut snippet = v.to_string();
-    snippet.truncate(200);
     ConvertError {
         what: what.to_string(),
-        snippet,
+        snippet: snippet(v),
+        incomplete: false,
     }
+}
+
+/// A data point that is not finished yet (see [`ConvertError::incomplete`]).
+pub fn incomplete(what: &str, v: &Value) -> ConvertError {
+    ConvertError {
+        incomplete: true,
+        ..missing(what, v)
+    }
+}
+
+/// The civil day a data point (or rollup window) belongs to, for attributing a point that cannot be
+/// converted: its sample time, its interval's start (or end, for sessions that belong to the day they
+/// end on), its date, or a rollup's civil start.
+pub fn item_day(item: &Value, by_end: bool, tz: Tz) -> Option<NaiveDate> {
+    let instant = |v: &Value, path: &str| {
+        timestamp(v, path)
+            .ok()
+            .map(|t| t.with_timezone(&tz).date_naive())
+    };
+    if let Ok(d) = date(item, "civilStartTime/date") {
+        return Some(d);
+    }
+    let payload = item.as_object()?.iter().find_map(|(k, v)| {
+        (k != "dataSource" && k != "name" && k != "dataPointName" && v.is_object()).then_some(v)
+    })?;
+    instant(payload, "sampleTime/physicalTime")
+        .or_else(|| {
+            instant(
+                payload,
+                if by_end {
+                    "interval/endTime"
+                } else {
+                    "interval/startTime"
+                },
+            )
+        })
+        .or_else(|| date(payload, "date").ok())
+}
+
+/// How a point is named in a warning: its resource name, else the item itself (cut short).
+pub fn item_name(item: &Value) -> String {
+    item.get("name")
+        .or_else(|| item.get("dataPointName"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| snippet(item))
 }
 
 /// The value at a `/`-separated path.
@@ -32,25 +91,63 @@ pub fn int64(v: &Value, path: &str) -> Result<i64, ConvertError> {
     opt_int64(v, path).ok_or_else(|| missing(path, v))
 }
 
+/// An int64 that may be absent; present but unreadable is an error (never a 0).
+pub fn try_int64(v: &Value, path: &str) -> Result<Option<i64>, ConvertError> {
+    match at(v, path) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| missing(&format!("{path} (not an integer: {s:?})"), v)),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.round() as i64)
+            })
+            .map(Some)
+            .ok_or_else(|| missing(&format!("{path} (not an integer)"), v)),
+        Some(_) => Err(missing(&format!("{path} (not an integer)"), v)),
+    }
+}
+
 pub fn opt_int64(v: &Value, path: &str) -> Option<i64> {
-    match at(v, path)? {
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)),
-        _ => None,
+    try_int64(v, path).ok().flatten()
+}
+
+/// A double that may be absent. proto3 JSON spells non-finite doubles `"NaN"`, `"Infinity"` and
+/// `"-Infinity"`: those mean "no value" and come back as `Ok(None)`, so the field is left out. Anything
+/// else that is not a number is an error: the point is unreadable, never a NaN or a 0.
+pub fn try_double(v: &Value, path: &str) -> Result<Option<f64>, ConvertError> {
+    match at(v, path) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Value::String(s)) => match s.trim() {
+            "NaN" | "Infinity" | "-Infinity" => Ok(None),
+            t => t
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Some)
+                .ok_or_else(|| missing(&format!("{path} (not a number: {s:?})"), v)),
+        },
+        Some(_) => Err(missing(&format!("{path} (not a number)"), v)),
     }
 }
 
-/// A double; `"NaN"` and other non-numbers come back as NaN, which the point module leaves out.
-pub fn opt_double(v: &Value, path: &str) -> Option<f64> {
-    match at(v, path)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().or(Some(f64::NAN)),
-        _ => None,
-    }
+/// [`try_double`] for optional fields whose absence is normal.
+pub fn opt_double(v: &Value, path: &str) -> Result<Option<f64>, ConvertError> {
+    try_double(v, path)
 }
 
-pub fn double(v: &Value, path: &str) -> Result<f64, ConvertError> {
-    opt_double(v, path).ok_or_else(|| missing(path, v))
+/// A double that must be there: absent is an error; a proto3 non-finite spelling is "no value".
+pub fn double(v: &Value, path: &str) -> Result<Option<f64>, ConvertError> {
+    match at(v, path) {
+        None | Some(Value::Null) => Err(missing(path, v)),
+        Some(_) => try_double(v, path),
+    }
 }
 
 pub fn opt_bool(v: &Value, path: &str) -> Option<bool> {
@@ -106,10 +203,17 @@ mod tests {
         assert_eq!(int64(&v, "a"), Ok(100));
         assert_eq!(int64(&v, "b"), Ok(100));
         assert!(int64(&v, "e").is_err());
-        assert!(opt_double(&v, "c").unwrap().is_nan());
-        assert_eq!(opt_double(&v, "d"), Some(64.2));
-        assert_eq!(opt_double(&v, "a"), Some(100.0));
-        assert_eq!(opt_double(&v, "zz"), None);
+        assert_eq!(opt_double(&v, "c"), Ok(None), "proto3 NaN is no value");
+        assert_eq!(opt_double(&v, "d"), Ok(Some(64.2)));
+        assert_eq!(opt_double(&v, "a"), Ok(Some(100.0)));
+        assert_eq!(opt_double(&v, "zz"), Ok(None));
+        assert!(
+            opt_double(&v, "e").is_err(),
+            "a non-number string is unreadable, not NaN"
+        );
+        assert!(double(&v, "zz").is_err());
+        assert!(try_int64(&v, "e").is_err());
+        assert_eq!(try_int64(&v, "zz"), Ok(None));
     }
 
     #[test]

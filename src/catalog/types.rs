@@ -1,7 +1,7 @@
 //! The catalog entries and their measurements. Units are converted here, once (grams → kg, …).
 
 use super::read::{
-    self, date, int64, local_midnight, missing, opt_bool, opt_int64, opt_str, timestamp,
+    self, date, int64, local_midnight, missing, opt_bool, opt_str, timestamp, try_int64,
 };
 use super::{activity, body, health};
 use super::{Context, DataType, Fetch, Field, Measurement, Tag, WindowFilter, USER_TAG};
@@ -537,6 +537,11 @@ fn resting_heart_rate(v: &Value, cx: &Context) -> Result<Vec<Point>, read::Conve
 
 fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
     let s = v.get("sleep").ok_or_else(|| missing("sleep", v))?;
+    // A sleep in progress has no summary yet (reference §11 #10): nothing is written, its day stays
+    // open and is fetched again until the session is complete.
+    if s.get("summary").is_none() {
+        return Err(read::incomplete("sleep without summary (in progress)", v));
+    }
     let start = timestamp(s, "interval/startTime")?;
     let end = timestamp(s, "interval/endTime")?;
     let mut p = Point::new(SLEEP.name, end)
@@ -551,7 +556,7 @@ fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
         ("minutesAfterWakeUp", "minutes_after_wakeup"),
     ];
     for (api, name) in summary_fields {
-        p = p.int_opt(name, opt_int64(s, &format!("summary/{api}")));
+        p = p.int_opt(name, try_int64(s, &format!("summary/{api}"))?);
     }
     for st in s
         .pointer("/summary/stagesSummary")
@@ -565,11 +570,11 @@ fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
             Some("REM") => "minutes_rem",
             _ => continue,
         };
-        p = p.int_opt(name, opt_int64(st, "minutes"));
+        p = p.int_opt(name, try_int64(st, "minutes")?);
     }
     if let (Some(asleep), Some(period)) = (
-        opt_int64(s, "summary/minutesAsleep"),
-        opt_int64(s, "summary/minutesInSleepPeriod"),
+        try_int64(s, "summary/minutesAsleep")?,
+        try_int64(s, "summary/minutesInSleepPeriod")?,
     ) {
         if period > 0 {
             p = p.float("efficiency", asleep as f64 * 100.0 / period as f64);
@@ -607,7 +612,9 @@ fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
 
 fn weight(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
     let t = timestamp(v, "weight/sampleTime/physicalTime")?;
-    let grams = read::double(v, "weight/weightGrams")?;
+    let Some(grams) = read::double(v, "weight/weightGrams")? else {
+        return Ok(Vec::new()); // "NaN": no measurement
+    };
     let kg = grams / 1000.0;
     let mut p = Point::new(WEIGHT.name, t)
         .tag("user", cx.user)

@@ -10,8 +10,10 @@
 //! - **target** (401/403: credentials; 404: unknown bucket or database; other 4xx): returned as
 //!   [`WriteError::Target`] with a hint what to fix.
 
+pub mod query;
 mod transport;
 
+pub use query::{InfluxReader, QueryError};
 pub use transport::SendError;
 
 use crate::config::InfluxConfig;
@@ -51,6 +53,9 @@ pub enum WriteError {
 pub struct InfluxWriter {
     transport: Transport,
     backoff: Backoff,
+    /// Since when writes fail, and the latest reason; cleared by the next acknowledged write. The
+    /// daemon's health reads it (a write that retries for ever would otherwise look like progress).
+    failing: std::sync::Mutex<Option<(chrono::DateTime<chrono::Utc>, String)>>,
 }
 
 /// How a failed request is handled.
@@ -64,6 +69,7 @@ impl InfluxWriter {
         InfluxWriter {
             transport: Transport::new(config),
             backoff: WRITE_BACKOFF,
+            failing: std::sync::Mutex::new(None),
         }
     }
 
@@ -71,6 +77,17 @@ impl InfluxWriter {
     pub fn with_backoff(mut self, backoff: Backoff) -> InfluxWriter {
         self.backoff = backoff;
         self
+    }
+
+    /// Since when writes have been failing, and why; `None` while they succeed.
+    pub fn failing_since(&self) -> Option<(chrono::DateTime<chrono::Utc>, String)> {
+        self.failing.lock().expect("writer lock").clone()
+    }
+
+    fn note_failure(&self, reason: &str) {
+        let mut f = self.failing.lock().expect("writer lock");
+        let since = f.as_ref().map_or_else(chrono::Utc::now, |(t, _)| *t);
+        *f = Some((since, reason.to_string()));
     }
 
     /// Writes all points, batch by batch, returning once InfluxDB has acknowledged every one.
@@ -93,10 +110,15 @@ impl InfluxWriter {
             let verdict = match outcome {
                 Ok(()) => {
                     debug!(points = batch.points, "batch written");
+                    *self.failing.lock().expect("writer lock") = None;
                     return Ok(());
                 }
                 Err(e) => self.classify(e, batch),
             };
+            match &verdict {
+                Verdict::Retry(reason) => self.note_failure(reason),
+                Verdict::Fail(e) => self.note_failure(&e.to_string()),
+            }
             match verdict {
                 Verdict::Fail(e) => {
                     error!(error = %e, "InfluxDB write failed");

@@ -1,5 +1,6 @@
 //! The simulator's HTTP surface: `/token`, `/revoke` and `/v4/users/{user}/...` (reference §3).
 
+use super::control;
 use super::errors::ApiError;
 use super::filter::{self, Filter};
 use super::json;
@@ -107,6 +108,16 @@ async fn v4(
     if needs.is_some_and(|scope| !sim.auth.granted(scope)) {
         return ApiError::scope_insufficient().into_response();
     }
+    if is_data && sim.control.empty_answer() {
+        // Observed: an answer of `200 {}` where there is data (the daemon cannot tell; `verify` can).
+        if let ["dataTypes", data_type, op, ..] = rest {
+            let method = op
+                .split_once(':')
+                .map_or(String::new(), |(_, m)| format!(":{m}"));
+            sim.auth.count_request(format!("{data_type}{method}"));
+        }
+        return Answer::Value(json!({})).into_response();
+    }
     let result = match (method.as_str(), rest) {
         ("GET", ["profile"]) => Ok(Answer::Value(profile(&sim, &person))),
         ("GET", ["settings"]) => Ok(Answer::Value(settings(&sim, &person))),
@@ -171,13 +182,26 @@ fn paired_devices(sim: &Sim, p: &Person) -> Value {
     json!({"pairedDevices": [
         {"name": format!("users/{id}/pairedDevices/{}", mix(p.seed ^ 0xd1 ^ p.index as u64) % 1_000_000_000),
          "deviceType": "TRACKER", "deviceVersion": "Pixel Watch 3", "batteryLevel": battery, "batteryStatus": status,
-         "lastSyncTime": json::timestamp(now - Duration::minutes(7 + (now.timestamp() / 60 % 13))),
+         "lastSyncTime": json::timestamp(sim.control.watch_synced(now)),
          "macAddress": "3A:91:5C:00:00:0", "features": ["SLEEP", "STEPS", "HEART_RATE", "SPO2", "GPS", "ACTIVE_ZONE_MINUTES"]},
         {"name": format!("users/{id}/pairedDevices/{}", mix(p.seed ^ 0xd2 ^ p.index as u64) % 1_000_000_000),
          "deviceType": "SCALE", "deviceVersion": "Aria Air", "batteryLevel": 80, "batteryStatus": "High",
-         "lastSyncTime": json::timestamp(p.day_start(p.civil_day(now)) + Duration::hours(7)),
+         "lastSyncTime": json::timestamp(last_weigh_in(p, now)),
          "macAddress": "3A:91:5C:00:00:1", "features": ["WEIGHT"]},
     ]})
+}
+
+/// The scale uploads right after each weigh-in: its last sync is the latest weigh-in (or the first
+/// day, for a scale never stepped on).
+fn last_weigh_in(p: &Person, now: DateTime<Utc>) -> DateTime<Utc> {
+    let mut day = p.civil_day(now);
+    for _ in 0..60 {
+        if let Some((t, _)) = p.weight(day).filter(|(t, _)| *t <= now) {
+            return t + Duration::seconds(20);
+        }
+        day -= Duration::days(1);
+    }
+    p.day_start(p.first_day)
 }
 
 fn data_points(
@@ -320,12 +344,25 @@ fn list(
     if let Some(l) = lo {
         first = first.max(p.civil_day(l) - Duration::days(1));
     }
+    // A device's data is in the API only up to its last sync (reference §11 #20).
+    let visible = sim.visible_until(t.name).min(now);
     let mut page: Vec<Record> = Vec::with_capacity(size + 1);
     let mut day = last;
     while day >= first && page.len() <= size {
         let mut recs: Vec<Record> = (t.generate)(p, day)
             .into_iter()
-            .filter(|r| r.end <= now && cursor.is_none_or(|c| r.start < c) && filter.matches(r, t))
+            .filter_map(|mut r| {
+                if r.end <= visible {
+                    return Some(r);
+                }
+                // The newest sleep, still going on: shown cut at the last sync, without summary.
+                let session = r.sleep.as_deref().filter(|s| s.start < visible)?;
+                let cut = session.in_progress_at(visible);
+                r.end = cut.end;
+                r.sleep = Some(Box::new(cut));
+                Some(r)
+            })
+            .filter(|r| cursor.is_none_or(|c| r.start < c) && filter.matches(r, t))
             .collect();
         recs.sort_by_key(|r| std::cmp::Reverse(r.start));
         page.extend(recs);
@@ -333,6 +370,7 @@ fn list(
     }
     let more = page.len() > size;
     page.truncate(size);
+    let more = more && !sim.control.drop_token();
     let next_token = more.then(|| {
         let last_start = page.last().expect("a full page").start;
         encode_token(hash, last_start.timestamp_nanos_opt().unwrap_or(0))
@@ -346,7 +384,16 @@ fn list(
                 if i > 0 {
                     body.push(',');
                 }
-                render_text(p, r, !reconcile, &mut body);
+                match sim.control.corruption(t.name, r) {
+                    None => render_text(p, r, !reconcile, &mut body),
+                    Some(how) => {
+                        let mut one = String::new();
+                        render_text(p, r, !reconcile, &mut one);
+                        let mut v: Value = serde_json::from_str(&one).expect("rendered JSON");
+                        control::corrupt(&mut v, how);
+                        body.push_str(&v.to_string());
+                    }
+                }
             }
             body.push(']');
         }
@@ -365,6 +412,9 @@ fn list(
             .iter()
             .map(|r| {
                 let mut v = (t.render)(p, r);
+                if let Some(how) = sim.control.corruption(t.name, r) {
+                    control::corrupt(&mut v, how);
+                }
                 if reconcile {
                     // ReconciledDataPoint: no dataSource, `dataPointName` instead of `name` (§3.3).
                     let o = v.as_object_mut().expect("data points are objects");

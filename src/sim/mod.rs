@@ -16,10 +16,12 @@
 //! | [`api`] | the HTTP handlers for `/v4/...`: user resources, list and reconcile |
 //! | `rollup` | `:rollUp` and `:dailyRollUp` |
 //! | [`auth`] | `/token`, access tokens, the quota bucket and fault injection |
+//! | [`control`] | what tests move while it runs: the clock, the watch's last sync, broken answers |
 //! | [`errors`] | error bodies |
 
 pub mod api;
 pub mod auth;
+pub mod control;
 pub mod errors;
 pub mod filter;
 pub mod json;
@@ -87,6 +89,19 @@ pub struct SimArgs {
     /// Leave out the Retry-After header on 429 answers (the reference does not confirm Google sends it).
     #[arg(long)]
     pub no_retry_after: bool,
+    /// The watch last synced this long ago, so its newer data is not in the API yet (e.g. `3d` for a
+    /// watch left at home while travelling).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub watch_sync_lag: Option<std::time::Duration>,
+    /// About one list data point in N is unreadable (value missing or not a number).
+    #[arg(long)]
+    pub corrupt_every: Option<u64>,
+    /// Every N-th data request answers `200 {}`.
+    #[arg(long)]
+    pub empty_every: Option<u64>,
+    /// Every N-th page that has a next page loses its `nextPageToken`.
+    #[arg(long)]
+    pub drop_token_every: Option<u64>,
 }
 
 fn parse_fail_status(s: &str) -> Result<u16, String> {
@@ -116,6 +131,7 @@ pub struct Sim {
     pub args: SimArgs,
     pub first_day: NaiveDate,
     pub auth: auth::Auth,
+    pub control: control::Control,
 }
 
 impl Sim {
@@ -125,27 +141,62 @@ impl Sim {
             .unwrap_or_else(|| Utc::now().with_timezone(&args.tz).date_naive());
         let first_day = last - Duration::days(args.days.max(1) as i64 - 1);
         let auth = auth::Auth::new(&args);
-        Sim {
+        let control = control::Control::new(control::Settings {
+            corrupt_every: args.corrupt_every,
+            empty_every: args.empty_every,
+            drop_token_every: args.drop_token_every,
+            ..control::Settings::default()
+        });
+        let sim = Sim {
             args,
             first_day,
             auth,
+            control,
+        };
+        if let Some(lag) = sim.args.watch_sync_lag {
+            let synced = sim.now() - chrono::Duration::from_std(lag).unwrap_or_default();
+            sim.control.set(|s| s.watch_synced = Some(synced));
+        }
+        sim
+    }
+
+    /// The simulated "now": set by a test, the end of `--end`, or the wall clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        if let Some(t) = self.control.get().now {
+            return t;
+        }
+        match self.args.end {
+            Some(end) => {
+                use chrono::TimeZone;
+                let midnight = (end + Duration::days(1))
+                    .and_hms_opt(0, 0, 0)
+                    .expect("midnight");
+                self.args
+                    .tz
+                    .from_local_datetime(&midnight)
+                    .earliest()
+                    .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+            }
+            None => Utc::now(),
         }
     }
 
-    /// The simulated "now": the end of `--end`, or the wall clock.
-    pub fn now(&self) -> DateTime<Utc> {
-        match self.args.end {
-            Some(end) => self.person(0).day_start(end + Duration::days(1)),
-            None => Utc::now(),
+    /// Until when a data type's records are in the API: the watch's data up to its last sync; the
+    /// scale's and manual entries up to now (a scale uploads right after each weigh-in).
+    pub fn visible_until(&self, data_type: &str) -> DateTime<Utc> {
+        let now = self.now();
+        match data_type {
+            "weight" | "body-fat" | "height" => now,
+            _ => self.control.watch_synced(now),
         }
     }
 
     /// Person `index` (0-based) as of now.
     pub fn person(&self, index: u32) -> Person {
-        let last_day = self
-            .args
-            .end
-            .unwrap_or_else(|| Utc::now().with_timezone(&self.args.tz).date_naive());
+        let last_day = self.args.end.unwrap_or_else(|| {
+            let now = self.control.get().now.unwrap_or_else(Utc::now);
+            now.with_timezone(&self.args.tz).date_naive()
+        });
         let span = (last_day - self.first_day).num_days();
         Person {
             seed: self.args.seed,

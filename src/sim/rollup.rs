@@ -241,7 +241,8 @@ pub(super) fn rollup(
             )))
         }
     };
-    let now = sim.now();
+    // A device's data is in the API only up to its last sync (reference §11 #20).
+    let now = sim.visible_until(t.name).min(sim.now());
     let mut windows: BTreeMap<i64, Agg> = BTreeMap::new();
     // Civil ranges are compared in local wall time (`civil_start` read as UTC), physical ones in UTC.
     let (first_day, last_day) = if daily {

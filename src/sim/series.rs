@@ -153,7 +153,7 @@ pub fn render_sleep(p: &Person, r: &Record) -> Value {
         Some(("AWAKE", a, b)) => ((*b - *a).num_seconds() + 30) / 60,
         _ => 0,
     };
-    json!({
+    let mut v = json!({
         "name": format!("users/{}/dataTypes/sleep/dataPoints/{}", p.health_user_id(), s.id),
         "dataSource": data_source("DERIVED"),
         "sleep": {
@@ -172,7 +172,17 @@ pub fn render_sleep(p: &Person, r: &Record) -> Value {
             "createTime": json::timestamp(s.start + Duration::minutes(20)),
             "updateTime": json::timestamp(s.end + Duration::minutes(7)),
         },
-    })
+    });
+    if s.in_progress {
+        // An in-progress sleep has no summary yet (reference §11 #10).
+        let sleep = v["sleep"].as_object_mut().expect("an object");
+        sleep.remove("summary");
+        sleep.insert(
+            "metadata".into(),
+            json!({"mainSleep": !s.nap, "nap": s.nap, "processed": false}),
+        );
+    }
+    v
 }
 
 pub fn weight(p: &Person, day: NaiveDate) -> Vec<Record> {

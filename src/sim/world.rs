@@ -71,6 +71,28 @@ pub struct SleepSession {
     pub stages: Vec<(&'static str, DateTime<Utc>, DateTime<Utc>)>,
     /// Stable per-session number (used for the data point id).
     pub id: u64,
+    /// Still going on at "now": the API shows it without `summary` (reference §11 #10).
+    pub in_progress: bool,
+}
+
+impl SleepSession {
+    /// The session as the API shows it at `now`, while the person is still asleep: cut at `now`
+    /// (on the 30-second grid), stages up to then, marked in progress.
+    pub fn in_progress_at(&self, now: DateTime<Utc>) -> SleepSession {
+        let end = now - Duration::seconds((now - self.start).num_seconds().rem_euclid(30));
+        let stages = self
+            .stages
+            .iter()
+            .filter(|(_, a, _)| *a < end)
+            .map(|(k, a, b)| (*k, *a, (*b).min(end)))
+            .collect();
+        SleepSession {
+            end,
+            stages,
+            in_progress: true,
+            ..self.clone()
+        }
+    }
 }
 
 /// One simulated person.
@@ -226,6 +248,7 @@ impl Person {
             id: mix(self.seed ^ (self.index as u64) << 32 ^ start.timestamp() as u64)
                 % 9_000_000_000_000_000_000
                 + 1_000_000_000_000_000_000,
+            in_progress: false,
         }
     }
 

@@ -1,0 +1,202 @@
+//! Fetching one window of one data type: request page after page (following `nextPageToken` whatever
+//! the page size, reference §11 #1–2), convert each item into points and write each page to InfluxDB
+//! before asking for the next, so at most one page is held in memory.
+//!
+//! A data point that cannot be read costs that point only: it is skipped with a warning that names it,
+//! counted, and its day is reported back so the caller keeps that day out of the final set. A point
+//! that is not finished (a sleep in progress) is not written and keeps its day open.
+
+use super::planner::Window;
+use super::SyncError;
+use crate::api::HealthClient;
+use crate::catalog::{self, Context, DataType, Fetch, WindowFilter};
+use crate::influx::InfluxWriter;
+use chrono::{Duration, NaiveDate};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use tracing::warn;
+
+/// More pages than this in one window means the API keeps handing out tokens: the window fails (and
+/// is retried later) rather than looping for ever. A dense heart-rate day takes about eight.
+pub const MAX_PAGES_PER_WINDOW: usize = 500;
+
+/// What a fetched and written window found.
+#[derive(Debug, Default)]
+pub struct WindowReport {
+    pub points: usize,
+    pub pages: usize,
+    /// Days with unreadable points: how many, and the first one's description.
+    pub unreadable: BTreeMap<NaiveDate, (usize, String)>,
+    /// Unreadable points whose day could not be told: the whole window counts as affected.
+    pub unreadable_undated: Option<(usize, String)>,
+    /// Days with data that is not finished yet.
+    pub incomplete: BTreeSet<NaiveDate>,
+}
+
+impl WindowReport {
+    pub fn skipped(&self) -> usize {
+        self.unreadable.values().map(|(n, _)| n).sum::<usize>()
+            + self.unreadable_undated.as_ref().map_or(0, |(n, _)| *n)
+    }
+
+    /// The problem to record for `day`, if it had unreadable points.
+    pub fn problem_on(&self, day: NaiveDate) -> Option<String> {
+        let (n, first) = self
+            .unreadable
+            .get(&day)
+            .or(self.unreadable_undated.as_ref())?;
+        Some(format!("{n} unreadable data point(s), first: {first}"))
+    }
+}
+
+/// The pages of one window, requested one at a time: follows `nextPageToken` until it is absent,
+/// whatever the pages hold, and gives up after [`MAX_PAGES_PER_WINDOW`].
+pub struct Pages {
+    dt: &'static DataType,
+    window: Window,
+    path: String,
+    token: Option<String>,
+    pub count: usize,
+    done: bool,
+}
+
+impl Pages {
+    pub fn new(dt: &'static DataType, window: Window) -> Pages {
+        Pages {
+            dt,
+            window,
+            path: format!("dataTypes/{}/dataPoints", dt.api_type),
+            token: None,
+            count: 0,
+            done: false,
+        }
+    }
+
+    /// The next page and the key of its item array, or `None` after the last one.
+    pub async fn next(
+        &mut self,
+        client: &HealthClient,
+        cx: &Context<'_>,
+    ) -> Result<Option<(Value, &'static str)>, SyncError> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.count >= MAX_PAGES_PER_WINDOW {
+            warn!(
+                data_type = self.dt.name,
+                from = %self.window.from,
+                to = %self.window.to,
+                pages = self.count,
+                "the API kept sending page tokens; giving this window up for now"
+            );
+            return Err(SyncError::TooManyPages(self.count));
+        }
+        let (page, key) = request_page(
+            client,
+            self.dt,
+            &self.path,
+            cx,
+            self.window,
+            self.token.as_deref(),
+        )
+        .await?;
+        self.count += 1;
+        match page
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
+            Some(t) => self.token = Some(t.to_string()),
+            None => self.done = true,
+        }
+        Ok(Some((page, key)))
+    }
+}
+
+/// Fetches `window` of `dt` and writes its points.
+pub async fn fetch_window(
+    client: &HealthClient,
+    writer: &InfluxWriter,
+    dt: &'static DataType,
+    cx: &Context<'_>,
+    window: Window,
+) -> Result<WindowReport, SyncError> {
+    let by_end = matches!(
+        dt.fetch,
+        Fetch::List {
+            filter: WindowFilter::SessionEnd,
+            ..
+        }
+    );
+    let mut report = WindowReport::default();
+    let mut pages = Pages::new(dt, window);
+    while let Some((page, key)) = pages.next(client, cx).await? {
+        let mut points = Vec::new();
+        for item in page
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match (dt.convert)(item, cx) {
+                Ok(p) => points.extend(p),
+                Err(e) => {
+                    let day = catalog::read::item_day(item, by_end, cx.tz);
+                    if e.incomplete {
+                        tracing::info!(data_type = dt.name, point = %catalog::read::item_name(item), "{}; its day stays open", e.what);
+                        report.incomplete.insert(day.unwrap_or(window.to));
+                        continue;
+                    }
+                    let name = catalog::read::item_name(item);
+                    warn!(data_type = dt.name, point = %name, day = ?day, problem = %e.what,
+                        "skipping an unreadable data point; the rest of its page is written, its day is retried later");
+                    let slot = match day {
+                        Some(d) => report.unreadable.entry(d).or_insert((0, String::new())),
+                        None => report.unreadable_undated.get_or_insert((0, String::new())),
+                    };
+                    if slot.0 == 0 {
+                        slot.1 = format!("{name}: {}", e.what);
+                    }
+                    slot.0 += 1;
+                }
+            }
+        }
+        writer.write(&points).await?;
+        report.points += points.len();
+    }
+    report.pages = pages.count;
+    Ok(report)
+}
+
+async fn request_page(
+    client: &HealthClient,
+    dt: &'static DataType,
+    path: &str,
+    cx: &Context<'_>,
+    window: Window,
+    page_token: Option<&str>,
+) -> Result<(Value, &'static str), SyncError> {
+    match dt.fetch {
+        Fetch::List { page_size, .. } => {
+            let (start, end) = (
+                catalog::read::local_midnight(window.from, cx.tz),
+                catalog::read::local_midnight(window.to + Duration::days(1), cx.tz),
+            );
+            let filter = dt
+                .filter(window.from, window.to, start, end)
+                .expect("list entries have a filter");
+            let size = page_size.to_string();
+            let mut q: Vec<(&str, &str)> = vec![("filter", &filter), ("pageSize", &size)];
+            if let Some(t) = page_token {
+                q.push(("pageToken", t));
+            }
+            Ok((client.get(path, &q).await?, "dataPoints"))
+        }
+        Fetch::DailyRollUp => {
+            let body = dt.daily_rollup_body(window.from, window.to, page_token);
+            let page = client.post(&format!("{path}:dailyRollUp"), &body).await?;
+            Ok((page, "rollupDataPoints"))
+        }
+        Fetch::Snapshot { .. } => unreachable!("snapshots are not windowed"),
+    }
+}
