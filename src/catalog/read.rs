@@ -73,13 +73,31 @@ pub fn item_day(item: &Value, by_end: bool, tz: Tz) -> Option<NaiveDate> {
         .or_else(|| date(payload, "date").ok())
 }
 
-/// How a point is named in a warning: its resource name, else the item itself (cut short).
+/// How a point is named in a warning: its resource name, else its payload and time
+/// (`heartRate at 2026-12-01T08:08:00Z`), else the item itself, cut short.
 pub fn item_name(item: &Value) -> String {
-    item.get("name")
+    if let Some(name) = item
+        .get("name")
         .or_else(|| item.get("dataPointName"))
         .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| snippet(item))
+    {
+        return name.to_string();
+    }
+    let payload = item.as_object().and_then(|o| {
+        o.iter().find(|(k, v)| {
+            *k != "dataSource" && *k != "name" && *k != "dataPointName" && v.is_object()
+        })
+    });
+    if let Some((key, v)) = payload {
+        let time = ["sampleTime/physicalTime", "interval/startTime"]
+            .iter()
+            .find_map(|p| at(v, p).and_then(Value::as_str).map(str::to_string))
+            .or_else(|| date(v, "date").ok().map(|d| d.to_string()));
+        if let Some(t) = time {
+            return format!("{key} at {t}");
+        }
+    }
+    snippet(item)
 }
 
 /// The value at a `/`-separated path.

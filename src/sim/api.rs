@@ -40,6 +40,13 @@ async fn stats(State(sim): State<Arc<Sim>>) -> Json<Value> {
 }
 
 async fn token(State(sim): State<Arc<Sim>>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if sim.control.get().token_endpoint_down {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Html("<html><title>503 Service Unavailable</title></html>"),
+        )
+            .into_response();
+    }
     sim.auth.token_endpoint(&form)
 }
 

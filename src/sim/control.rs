@@ -24,6 +24,8 @@ pub struct Settings {
     pub empty_every: Option<u64>,
     /// Every N-th page that has a next page is answered without its `nextPageToken`.
     pub drop_token_every: Option<u64>,
+    /// The token endpoint answers 503 (an outage of Google's OAuth service, or a network blip).
+    pub token_endpoint_down: bool,
 }
 
 #[derive(Debug, Default)]

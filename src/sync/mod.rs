@@ -229,7 +229,12 @@ impl UserSync {
         }
         let last = self.state.read(|s| s.users.get(&self.user)?.last_verify);
         let every = Duration::from_std(self.verify.every).unwrap_or_else(|_| Duration::days(1));
-        if last.is_none_or(|t| Utc::now() - t >= every) {
+        if last.is_none() {
+            // Data fetched moments ago needs no check: the first one is due an interval from now.
+            let _ = self.state.update(|s| {
+                s.users.entry(self.user.clone()).or_default().last_verify = Some(Utc::now());
+            });
+        } else if last.is_some_and(|t| Utc::now() - t >= every) {
             let today = Utc::now().with_timezone(&account.tz).date_naive();
             let from = today - Duration::days(self.verify.days as i64);
             let v = self.verify_range(&account, from, today).await;

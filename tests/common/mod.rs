@@ -6,6 +6,7 @@
 
 pub mod daemon;
 pub mod sim;
+pub mod truth;
 
 use fitbit_influx::config::{InfluxConfig, InfluxTarget};
 use fitbit_influx::secret::Secret;
