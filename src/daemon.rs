@@ -3,8 +3,9 @@
 //! When a user's next round is due:
 //! - after a round: at the next refresh (the persisted last refresh plus `SYNC_INTERVAL`), or earlier
 //!   when a failed day's retry comes first (minutes, see [`crate::coverage::retry_delay`]);
-//! - when the round could not start (DNS not up after a reboot, the token endpoint down): after 5 s,
-//!   doubling to [`START_RETRY_MAX`];
+//! - when the round could not start (DNS not up after a reboot, the token endpoint down) or InfluxDB
+//!   refused the writes (credentials, missing bucket or database): after 5 s, doubling to
+//!   [`START_RETRY_MAX`];
 //! - when Google refused the credentials or the grant: hourly ([`AUTH_RETRY`]), logged once.
 //!
 //! Health ([`crate::health`]) is judged here, from what the rounds report and from the writer and the
@@ -232,6 +233,7 @@ pub async fn verify(
             Err(RoundOutcome::AuthRevoked(why) | RoundOutcome::PermissionLost(why)) => {
                 Some(OnceFailure::Credentials(why))
             }
+            Err(RoundOutcome::WriteRefused(why)) => Some(OnceFailure::NothingWritten(why)),
             Err(other) => Some(OnceFailure::SomeFailed(format!("{user}: {other:?}"))),
         };
         if let Some(f) = failure {
@@ -354,6 +356,14 @@ async fn user_round(
                 health.set_problem(&user, Some(format!("no data fetched for a while: {why}")));
             }
             Err(OnceFailure::SomeFailed(format!("{user}: {why}")))
+        }
+        RoundOutcome::WriteRefused(why) => {
+            slot.start_failures += 1;
+            let wait = start_retry(slot.start_failures);
+            error!(user, retry_in_s = wait.as_secs(), "{why}");
+            health.set_problem("influxdb", Some(why.clone()));
+            slot.next = now + wait;
+            Err(OnceFailure::NothingWritten(why))
         }
         RoundOutcome::AuthRevoked(why) | RoundOutcome::PermissionLost(why) => {
             if !slot.refusal_reported {

@@ -375,3 +375,87 @@ async fn backfill_from_overrides_the_account_start() {
         "and that day itself is there"
     );
 }
+
+/// Polls `fitbit-influx health` until it says something containing `needle` (and exits 1).
+async fn wait_unhealthy(d: &Daemon<'_>, needle: &str, secs: u64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let out = d.command(&["health"]).output().await.unwrap();
+        let line = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.code() == Some(1) && line.contains(needle) {
+            return line;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "health did not report {needle:?} within {secs}s: {line}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_client_secret_or_a_missing_database_exits_with_its_code_and_turns_health_unhealthy(
+) {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 3;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    let db = fresh_database(&s, "exitcodes").await;
+    // A wrong client secret: exit 1, and the message names the variables to check.
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path()).env("GOOGLE_CLIENT_SECRET", "not-the-secret");
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("GOOGLE_CLIENT_SECRET"), "{log}");
+    let mut child = d.spawn(&["run"]);
+    let line = wait_unhealthy(&d, "GOOGLE_CLIENT_SECRET", 30).await;
+    assert!(line.starts_with("unhealthy: me: "), "{line}");
+    child.kill().await.unwrap();
+
+    // A database that does not exist: exit 4 (nothing could be written), health names InfluxDB.
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, "no_such_database", dir.path());
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(4), "{log}");
+    assert!(log.contains("database not found"), "{log}");
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, "no_such_database", dir.path());
+    let mut child = d.spawn(&["run"]);
+    let line = wait_unhealthy(&d, "influxdb: ", 60).await;
+    assert!(line.contains("database not found"), "{line}");
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_down_for_20s_at_start_delays_the_data_by_less_than_a_minute() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 3;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    sim.sim.control.set(|c| c.token_endpoint_down = true);
+    let db = fresh_database(&s, "tokendown").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path());
+    let mut child = d.spawn(&["run"]);
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(rows(&s, &db, "SELECT count(bpm) FROM heart_rate")
+        .await
+        .is_empty());
+    sim.sim.control.set(|c| c.token_endpoint_down = false);
+    let back = Instant::now();
+    while rows(&s, &db, "SELECT count(bpm) FROM heart_rate")
+        .await
+        .is_empty()
+    {
+        assert!(
+            back.elapsed() < Duration::from_secs(60),
+            "data flows within a minute after the token endpoint is back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    child.kill().await.unwrap();
+}

@@ -159,3 +159,34 @@ async fn the_daemon_rides_out_an_influxdb_outage_mid_backfill() {
         assert_eq!(got, want, "{m}: nothing lost");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn influxdb_down_for_20s_at_start_delays_the_data_by_less_than_a_minute() {
+    use common::daemon::Daemon;
+    let Some(s) = servers() else { return };
+    let _turn = OUTAGE.lock().await;
+    let sim = common::sim::start(|a| {
+        a.days = 3;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    let db = fresh_database(&s, "downatstart").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path());
+    stop_influxd(&s).await;
+    let mut child = d.spawn(&["run"]);
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    start_influxd(&s).await;
+    let back = Instant::now();
+    while rows(&s, &db, "SELECT count(bpm) FROM heart_rate")
+        .await
+        .is_empty()
+    {
+        assert!(
+            back.elapsed() < Duration::from_secs(60),
+            "data flows within a minute after InfluxDB is back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    child.kill().await.unwrap();
+}

@@ -75,12 +75,16 @@ pub enum RoundOutcome {
     AuthRevoked(String),
     /// Every request answers 403 `RESOURCE_PERMISSION_DENIED` (reference §11 #15): re-grant needed.
     PermissionLost(String),
+    /// InfluxDB refused a write for a reason every write shares (credentials, no such bucket or
+    /// database): the round stopped without blaming the days; try again soon.
+    WriteRefused(String),
 }
 
 /// What ends a round early.
 enum Stop {
     Auth(String),
     Permission(String),
+    Write(String),
 }
 
 impl From<Stop> for RoundOutcome {
@@ -88,6 +92,7 @@ impl From<Stop> for RoundOutcome {
         match s {
             Stop::Auth(why) => RoundOutcome::AuthRevoked(why),
             Stop::Permission(why) => RoundOutcome::PermissionLost(why),
+            Stop::Write(why) => RoundOutcome::WriteRefused(why),
         }
     }
 }
@@ -206,8 +211,7 @@ impl UserSync {
         match account::read(&self.client, &self.state, &self.user, self.backfill_from).await {
             Ok(a) => Ok(*self.account.insert(a)),
             Err(e) => Err(match classify_stop(&e) {
-                Some(Stop::Auth(why)) => RoundOutcome::AuthRevoked(why),
-                Some(Stop::Permission(why)) => RoundOutcome::PermissionLost(why),
+                Some(stop) => stop.into(),
                 None => RoundOutcome::NotStarted(e.to_string()),
             }),
         }
@@ -409,6 +413,7 @@ impl UserSync {
         }
         match self.writer.write(&points).await {
             Ok(()) => report.points += points.len(),
+            Err(e @ WriteError::Target { .. }) => return Err(Stop::Write(e.to_string())),
             Err(e) => note_write_failure(report, &e),
         }
         Ok(Horizon::from_devices(&answer, cx.now))
@@ -603,6 +608,9 @@ impl UserSync {
                 }
                 _ => {}
             }
+        }
+        if let SyncError::Write(we @ WriteError::Target { .. }) = &e {
+            return Err(Stop::Write(we.to_string()));
         }
         if let SyncError::Write(we) = &e {
             note_write_failure(report, we);
