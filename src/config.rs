@@ -65,10 +65,13 @@ pub struct Env {
     backfill_from: Option<String>,
     verify_every: Option<String>,
     verify_days: Option<String>,
+    data_sources: Option<String>,
+    data_source_family: Option<String>,
     log_format: Option<String>,
     users: Option<String>,
     user_name: Option<String>,
-    /// `GOOGLE_REFRESH_TOKEN_<NAME>` variables, whose names depend on `USERS`.
+    /// `GOOGLE_REFRESH_TOKEN_<NAME>` (and `DATA_SOURCE_FAMILY_<NAME>`) variables, whose names depend
+    /// on `USERS`.
     #[serde(skip)]
     per_user_tokens: HashMap<String, String>,
 }
@@ -101,10 +104,27 @@ impl Env {
 
 const PER_USER_TOKEN_PREFIX: &str = "GOOGLE_REFRESH_TOKEN_";
 
+const PER_USER_FAMILY_PREFIX: &str = "DATA_SOURCE_FAMILY_";
+
 fn per_user_tokens(vars: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
     vars.into_iter()
-        .filter(|(k, _)| k.starts_with(PER_USER_TOKEN_PREFIX))
+        .filter(|(k, _)| {
+            k.starts_with(PER_USER_TOKEN_PREFIX) || k.starts_with(PER_USER_FAMILY_PREFIX)
+        })
         .collect()
+}
+
+/// A `dataSourceFamily` value (reference §3.3), checked.
+fn family(text: &str, variable: String) -> Result<String, ConfigError> {
+    match text {
+        "all-sources" | "google-wearables" | "google-sources" => Ok(text.to_string()),
+        _ => Err(ConfigError {
+            variable: variable.into(),
+            problem: format!(
+                "\"{text}\" is not a data source family (all-sources, google-wearables or google-sources)"
+            ),
+        }),
+    }
 }
 
 /// The variable holding a user's refresh token: `alice` → `GOOGLE_REFRESH_TOKEN_ALICE`.
@@ -170,6 +190,8 @@ pub struct UserConfig {
     pub refresh_token: Option<Secret>,
     /// The variable it comes from (`GOOGLE_REFRESH_TOKEN` or `GOOGLE_REFRESH_TOKEN_ALICE`), for messages.
     pub token_variable: String,
+    /// Which sources the API merges for this person (`DATA_SOURCE_FAMILY[_<NAME>]`); `None`: all.
+    pub data_source_family: Option<String>,
 }
 
 /// The single person's name when `USERS` is not set.
@@ -201,10 +223,14 @@ impl UserConfig {
                 Some(n) => user_name(n, "USER_NAME")?,
                 None => DEFAULT_USER.to_string(),
             };
+            let data_source_family = value(&env.data_source_family)
+                .map(|f| family(f, "DATA_SOURCE_FAMILY".into()))
+                .transpose()?;
             return Ok(vec![UserConfig {
                 name,
                 refresh_token: value(&env.google_refresh_token).map(Secret::new),
                 token_variable: "GOOGLE_REFRESH_TOKEN".into(),
+                data_source_family,
             }]);
         };
         let mut users: Vec<UserConfig> = Vec::new();
@@ -220,10 +246,26 @@ impl UserConfig {
                 .map(|t| t.trim())
                 .filter(|t| !t.is_empty())
                 .map(Secret::new);
+            let family_variable = format!(
+                "{PER_USER_FAMILY_PREFIX}{}",
+                name.to_ascii_uppercase().replace('-', "_")
+            );
+            let data_source_family = match env
+                .per_user_tokens
+                .get(&family_variable)
+                .map(|t| t.trim())
+                .filter(|t| !t.is_empty())
+            {
+                Some(f) => Some(family(f, family_variable)?),
+                None => value(&env.data_source_family)
+                    .map(|f| family(f, "DATA_SOURCE_FAMILY".into()))
+                    .transpose()?,
+            };
             users.push(UserConfig {
                 name,
                 refresh_token: token,
                 token_variable: variable,
+                data_source_family,
             });
         }
         if users.is_empty() {
@@ -386,6 +428,9 @@ pub struct SyncConfig {
     pub verify_every: Duration,
     /// How many recent days that check covers.
     pub verify_days: u32,
+    /// `DATA_SOURCES=all`: every source's raw points, tagged with their source, instead of the
+    /// reconciled stream (reference §11 #4).
+    pub all_sources: bool,
 }
 
 /// The API allows 300 requests per minute per user; staying below leaves room for retries.
@@ -436,6 +481,16 @@ impl SyncConfig {
                 "VERIFY_EVERY",
                 Duration::from_secs(24 * 3600),
             )?,
+            all_sources: match value(&env.data_sources) {
+                None | Some("reconciled") => false,
+                Some("all") => true,
+                Some(other) => {
+                    return Err(err(
+                        "DATA_SOURCES",
+                        format!("\"{other}\" must be reconciled (the app's numbers) or all (every source, tagged)"),
+                    ))
+                }
+            },
             verify_days: match value(&env.verify_days) {
                 None => 28,
                 Some(text) => text

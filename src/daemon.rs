@@ -17,7 +17,8 @@ use crate::config::{Config, ConfigError};
 use crate::health::{Health, BEAT};
 use crate::influx::{InfluxReader, InfluxWriter};
 use crate::state::{SharedState, StateError, StateStore};
-use crate::sync::{RoundOutcome, RoundReport, UserSync, VerifySettings};
+use crate::sync::fetcher::Sources;
+use crate::sync::{RoundOutcome, RoundReport, SyncOptions, UserSync, VerifySettings};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -137,12 +138,19 @@ fn open(config: &Config) -> Result<Setup, DaemonError> {
         .map(|user| {
             let tokens = Arc::new(TokenManager::new(&config.google, user, state.clone()));
             let client = HealthClient::new(&config.google.health_api_url, tokens, pacing);
+            let options = SyncOptions {
+                backfill_from: config.sync.backfill_from,
+                verify,
+                sources: Sources {
+                    all: config.sync.all_sources,
+                    family: user.data_source_family.clone(),
+                },
+            };
             UserSync::new(
                 client,
                 state.clone(),
                 (writer.clone(), reader.clone()),
-                config.sync.backfill_from,
-                verify,
+                options,
             )
         })
         .collect();
@@ -406,9 +414,20 @@ fn judge_round(
         }),
     );
     let failing = slot.sync.persistent_failures();
+    let disabled = slot.sync.disabled_types();
+    let mut notes = Vec::new();
+    if failing > 0 {
+        notes.push(format!("{failing} day(s) keep failing"));
+    }
+    if !disabled.is_empty() {
+        notes.push(format!(
+            "not offered by the API, not fetched: {} (please report it)",
+            disabled.join(", ")
+        ));
+    }
     health.set_note(
         user,
-        (failing > 0).then(|| format!("{failing} day(s) keep failing; see `fitbit-influx status`")),
+        (!notes.is_empty()).then(|| format!("{}; see `fitbit-influx status`", notes.join("; "))),
     );
     if let Some(why) = &report.write_refused {
         if report.windows_ok == 0 {
@@ -421,6 +440,12 @@ fn judge_round(
             report.windows_failed,
             report.skipped_points,
             report.last_error.as_deref().unwrap_or("none")
+        )));
+    }
+    if !disabled.is_empty() {
+        return Err(OnceFailure::SomeFailed(format!(
+            "{user}: not fetched, the API does not offer the request: {} (see `fitbit-influx status`)",
+            disabled.join(", ")
         )));
     }
     Ok(())

@@ -182,3 +182,42 @@ fn docs_schema_lists_exactly_what_the_catalog_writes() {
     let extra: Vec<_> = from_doc.difference(&from_code).collect();
     assert!(missing.is_empty() && extra.is_empty(), "docs/schema.md is out of date.\nmissing from the doc: {missing:#?}\nin the doc but not written: {extra:#?}");
 }
+
+/// docs/schema.md's "Where each measurement comes from" table: (measurement, API type, method).
+#[test]
+fn docs_schema_says_which_method_feeds_each_measurement() {
+    let mut from_code = BTreeSet::new();
+    for e in catalog::CATALOG {
+        let method = match e.fetch {
+            // Reconciled streams (reference §11 #4); `DATA_SOURCES=all` switches to `list`.
+            Fetch::List { .. } => "reconcile",
+            Fetch::DailyRollUp => "dailyRollUp",
+            Fetch::Snapshot { .. } => "get",
+        };
+        for m in e.measurements {
+            from_code.insert(format!("| {} | {} | {method} |", m.name, e.api_type));
+        }
+    }
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/schema.md")).unwrap();
+    let section = text
+        .split("## Where each measurement comes from")
+        .nth(1)
+        .expect("docs/schema.md has the section");
+    let from_doc: BTreeSet<String> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| measurement |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            format!("| {} | {} | {} |", cells[0], cells[1], cells[2])
+        })
+        .collect();
+    let missing: Vec<_> = from_code.difference(&from_doc).collect();
+    let extra: Vec<_> = from_doc.difference(&from_code).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "docs/schema.md's sources are out of date.\nmissing: {missing:#?}\nextra: {extra:#?}"
+    );
+}

@@ -139,7 +139,7 @@ async fn backfill_equals_the_simulator_exactly_and_a_second_run_adds_nothing() {
     let (steps, _) = sim
         .list_all(
             &tok,
-            "steps",
+            "steps:reconcile",
             &range("steps.interval.start_time", a, b),
             Some(10_000),
         )

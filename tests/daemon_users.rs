@@ -35,7 +35,7 @@ async fn truth(sim: &TestSim, i: u32) -> [(usize, i64); 2] {
     let (steps, _) = sim
         .list_all(
             &tok,
-            "steps",
+            "steps:reconcile",
             &range("steps.interval.start_time"),
             Some(10_000),
         )

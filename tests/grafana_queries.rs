@@ -142,14 +142,15 @@ async fn every_panel_query_returns_rows_and_the_stats_are_true() {
     }
     assert!(queries >= 25, "{queries} queries");
 
-    // Steps today: the simulator's steps of today, summed here from its raw minutes.
+    // Steps today: the simulator's steps of today, summed here from its reconciled minutes (a raw
+    // `list` counts the phone's minutes twice, reference §11 #4).
     let day_start = |d: NaiveDate| sim.sim.person(0).day_start(d);
     let f = format!(
         r#"steps.interval.start_time >= "{}" AND steps.interval.start_time < "{}""#,
         day_start(today).to_rfc3339(),
         day_start(today + Duration::days(1)).to_rfc3339()
     );
-    let (steps, _) = sim.list_all(&tok, "steps", &f, None).await;
+    let (steps, _) = sim.list_all(&tok, "steps:reconcile", &f, None).await;
     let today_steps: i64 = steps
         .iter()
         .map(|p| {
@@ -195,7 +196,11 @@ async fn every_panel_query_returns_rows_and_the_stats_are_true() {
         day_start(first_day).to_rfc3339(),
         day_start(today + Duration::days(1)).to_rfc3339()
     );
-    for p in sim.list_all(&tok, "steps", &f, Some(10_000)).await.0 {
+    for p in sim
+        .list_all(&tok, "steps:reconcile", &f, Some(10_000))
+        .await
+        .0
+    {
         let dt = &p["steps"]["interval"]["civilStartTime"]["date"];
         *per_day.entry(date_of(dt)).or_default() += p["steps"]["count"]
             .as_str()

@@ -18,6 +18,20 @@ async fn sim(days: u32, hr_every: u32) -> TestSim {
     .await
 }
 
+/// The documented behaviour (reference §5): pages of up to 10,000, never empty with a token, the
+/// watch the only source.
+async fn docs_sim(days: u32, hr_every: u32) -> TestSim {
+    start(|a| {
+        a.end = Some("2026-11-20".parse().unwrap());
+        a.days = days;
+        a.heart_rate_every = hr_every;
+        a.page_cap = 0;
+        a.no_empty_pages = true;
+        a.no_phone = true;
+    })
+    .await
+}
+
 fn range_filter(member: &str, from: &str, to: &str) -> String {
     format!(r#"{member} >= "{from}" AND {member} < "{to}""#)
 }
@@ -28,7 +42,7 @@ fn instant(v: &Value) -> DateTime<Utc> {
 
 #[tokio::test]
 async fn a_day_of_heart_rate_pages_past_10000_to_the_end_newest_first() {
-    let s = sim(10, 5).await;
+    let s = docs_sim(10, 5).await;
     let t = s.access_token(0).await;
     // 2026-11-19 in Europe/Berlin (UTC+1).
     let f = range_filter(
@@ -75,7 +89,7 @@ async fn a_day_of_heart_rate_pages_past_10000_to_the_end_newest_first() {
 
 #[tokio::test]
 async fn page_sizes_have_the_documented_defaults_and_maxima() {
-    let s = sim(40, 5).await;
+    let s = docs_sim(40, 5).await;
     let t = s.access_token(0).await;
     let f = range_filter(
         "heart_rate.sample_time.physical_time",
@@ -244,11 +258,12 @@ async fn rollups_enforce_their_caps_and_window_rules() {
 async fn rollups_equal_the_sums_of_the_raw_points_also_on_a_dst_day() {
     let s = sim(60, 60).await;
     let t = s.access_token(0).await;
-    // Daily: the raw points' civil start dates, summed independently.
+    // Daily: the reconciled points' civil start dates, summed independently (rollups are
+    // reconciled, reference §11 #4).
     let (raw, _) = s
         .list_all(
             &t,
-            "steps",
+            "steps:reconcile",
             &range_filter(
                 "steps.interval.start_time",
                 "2026-10-19T00:00:00Z",
@@ -285,7 +300,7 @@ async fn rollups_equal_the_sums_of_the_raw_points_also_on_a_dst_day() {
     let (raw, _) = s
         .list_all(
             &t,
-            "steps",
+            "steps:reconcile",
             &range_filter(
                 "steps.interval.start_time",
                 "2026-10-24T22:00:00Z",
@@ -560,4 +575,127 @@ async fn without_end_the_latest_day_grows_with_the_wall_clock() {
         Utc::now() - b < Duration::seconds(3),
         "nothing from the future, nothing stale"
     );
+}
+
+/// Reference §11 #1–#4 (the simulator's default): pages of at most 5,000 whatever `pageSize` asks,
+/// now and then an empty page that still carries a token, dense heart rate, and a phone that also
+/// counts steps.
+#[tokio::test]
+async fn as_observed_pages_hold_5000_some_are_empty_and_the_phone_counts_steps_too() {
+    let s = sim(6, 2).await;
+    let t = s.access_token(0).await;
+    let f = range_filter(
+        "heart_rate.sample_time.physical_time",
+        "2026-11-14T23:00:00Z",
+        "2026-11-19T23:00:00Z",
+    );
+    let path = "users/me/dataTypes/heart-rate/dataPoints";
+    let (mut token, mut times, mut sizes) = (String::new(), Vec::new(), Vec::new());
+    loop {
+        let mut q = vec![("filter", f.as_str()), ("pageSize", "10000")];
+        if !token.is_empty() {
+            q.push(("pageToken", &token));
+        }
+        let (status, body, _) = s.get(&t, path, &q).await;
+        assert_eq!(status, 200, "{body}");
+        let page = body["dataPoints"].as_array().cloned().unwrap_or_default();
+        sizes.push(page.len());
+        times.extend(
+            page.iter()
+                .map(|p| instant(&p["heartRate"]["sampleTime"]["physicalTime"])),
+        );
+        match body["nextPageToken"].as_str() {
+            Some(next) => token = next.to_string(),
+            None => break,
+        }
+    }
+    assert!(sizes.iter().all(|n| *n <= 5000), "{sizes:?}");
+    assert!(
+        sizes[..sizes.len() - 1].contains(&0),
+        "an empty page with a token: {sizes:?}"
+    );
+    // Dense: a median gap of 2 s, ≈43,000 a worn day, and the empty pages lose nothing.
+    assert!(
+        times.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats"
+    );
+    let mut gaps: Vec<i64> = times
+        .windows(2)
+        .map(|w| (w[0] - w[1]).num_seconds())
+        .collect();
+    gaps.sort();
+    assert_eq!(gaps[gaps.len() / 2], 2);
+    let docs = docs_sim(6, 2).await;
+    let dt = docs.access_token(0).await;
+    let (all, _) = docs.list_all(&dt, "heart-rate", &f, Some(10_000)).await;
+    assert_eq!(
+        times.len(),
+        all.len(),
+        "the same samples as with 10,000-point pages"
+    );
+
+    // The phone: on a day's commute both sources report steps; the raw list holds both, the
+    // reconciled stream one value per minute (the larger), and dailyRollUp its sum.
+    let day = range_filter(
+        "steps.interval.start_time",
+        "2026-11-18T23:00:00Z",
+        "2026-11-19T23:00:00Z",
+    );
+    let count = |p: &Value| {
+        p["steps"]["count"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let start = |p: &Value| instant(&p["steps"]["interval"]["startTime"]);
+    let (raw, _) = s.list_all(&t, "steps", &day, None).await;
+    let (phone, watch): (Vec<&Value>, Vec<&Value>) = raw
+        .iter()
+        .partition(|p| p["dataSource"]["device"]["formFactor"] == "PHONE");
+    assert!(phone.len() > 20, "{} phone minutes", phone.len());
+    let (merged, _) = s.list_all(&t, "steps:reconcile", &day, None).await;
+    let mut expected: BTreeMap<DateTime<Utc>, i64> =
+        watch.iter().map(|p| (start(p), count(p))).collect();
+    for p in &phone {
+        let m = expected.entry(start(p)).or_default();
+        *m = (*m).max(count(p));
+    }
+    let got: BTreeMap<DateTime<Utc>, i64> = merged.iter().map(|p| (start(p), count(p))).collect();
+    assert_eq!(got, expected, "reconciled = per minute the larger count");
+    assert!(merged.iter().all(|p| p.get("dataSource").is_none()));
+    let raw_sum: i64 = raw.iter().map(count).sum();
+    let merged_sum: i64 = got.values().sum();
+    assert!(raw_sum > merged_sum, "{raw_sum} vs {merged_sum}");
+    let (_, daily) = s
+        .post(&t, "users/me/dataTypes/steps/dataPoints:dailyRollUp", &json!({"range": {"start": {"date": {"year": 2026, "month": 11, "day": 19}}, "end": {"date": {"year": 2026, "month": 11, "day": 20}}}}))
+        .await;
+    assert_eq!(
+        daily["rollupDataPoints"][0]["steps"]["countSum"],
+        json!(merged_sum.to_string())
+    );
+    // The watch-only view.
+    let (mut wearables, mut token) = (0, String::new());
+    loop {
+        let mut q = vec![
+            ("filter", day.as_str()),
+            (
+                "dataSourceFamily",
+                "users/me/dataSourceFamilies/google-wearables",
+            ),
+        ];
+        if !token.is_empty() {
+            q.push(("pageToken", &token));
+        }
+        let (_, body, _) = s.get(&t, "users/me/dataTypes/steps/dataPoints", &q).await;
+        for p in body["dataPoints"].as_array().into_iter().flatten() {
+            assert!(p["dataSource"]["device"]["formFactor"] != "PHONE");
+            wearables += count(p);
+        }
+        match body["nextPageToken"].as_str() {
+            Some(next) => token = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(wearables, watch.iter().map(|p| count(p)).sum::<i64>());
 }

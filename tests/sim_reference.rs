@@ -50,6 +50,9 @@ async fn sim() -> TestSim {
         a.end = Some("2026-11-20".parse().unwrap());
         a.days = 60;
         a.heart_rate_every = 60;
+        // Shapes are read from a first page; the occasional empty one (reference §11 #2) is
+        // tested in sim_behaviour.rs.
+        a.no_empty_pages = true;
     })
     .await
 }
@@ -556,10 +559,24 @@ async fn further_types_have_the_reference_shapes_and_reconcile_drops_data_source
         &first(hrv),
         "daily-heart-rate-variability",
     );
+    // Exercise in a window of ≤ 31 days (a wider one returns poorer sessions, §11 #12).
+    let narrow = r#"exercise.interval.civil_start_time >= "2026-10-25T00:00:00" AND exercise.interval.civil_start_time < "2026-11-21T00:00:00""#;
     let (_, ex, _) = s
+        .get(
+            &t,
+            "users/me/dataTypes/exercise/dataPoints",
+            &[("filter", narrow)],
+        )
+        .await;
+    assert_shape(&parse(EXERCISE), &first(ex.clone()), "exercise");
+    let (_, wide, _) = s
         .get(&t, "users/me/dataTypes/exercise/dataPoints", &[])
         .await;
-    assert_shape(&parse(EXERCISE), &first(ex), "exercise");
+    let (ex, wide) = (first(ex), first(wide));
+    assert_eq!(ex["name"], wide["name"], "the same session");
+    assert_eq!(wide["exercise"]["exerciseType"], "WORKOUT");
+    assert_ne!(ex["exercise"]["exerciseType"], "WORKOUT");
+    assert!(wide["exercise"]["metricsSummary"]["distanceMillimeters"].is_null());
     // The first nights of sleep temperature carry "NaN" strings where a baseline will come.
     let (_, temp, _) = s
         .get(

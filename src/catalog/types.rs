@@ -325,7 +325,8 @@ pub static CATALOG: &[DataType] = &[
             filter: WindowFilter::CivilStart,
             page_size: 25,
         },
-        window_days: 90,
+        // Wide queries downgrade sessions to WORKOUT with fewer metrics (reference §11 #12).
+        window_days: 31,
         measurements: &[&activity::EXERCISE],
         convert: activity::exercise,
     },

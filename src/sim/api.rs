@@ -4,6 +4,7 @@ use super::control;
 use super::errors::ApiError;
 use super::filter::{self, Filter};
 use super::json;
+use super::sources;
 use super::types::{self, Record, SimType};
 use super::world::{mix, Person};
 use super::Sim;
@@ -93,6 +94,9 @@ async fn v4(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
+    if sim.control.get().permission_lost {
+        return ApiError::resource_permission_denied().into_response();
+    }
     let person = sim.person(user);
     if user_ref != "me" && user_ref != person.health_user_id() {
         return ApiError::permission_denied().into_response();
@@ -224,12 +228,39 @@ fn data_points(
         return Err(ApiError::unknown_data_type(data_type));
     }
     let t = types::find(data_type);
+    let action = op.split_once(':').map_or("list", |(_, a)| a);
+    if sim
+        .args
+        .refused_actions
+        .iter()
+        .any(|r| *r == format!("{data_type}:{action}"))
+    {
+        let offered: &[&str] = if types::ROLLUP_ONLY.contains(&data_type) {
+            &["rollUp", "dailyRollUp"]
+        } else if t.is_some_and(|t| t.rollup.is_some()) {
+            &["list", "reconcile", "rollUp", "dailyRollUp"]
+        } else {
+            &["list", "reconcile"]
+        };
+        let allowed: Vec<&str> = offered.iter().copied().filter(|a| *a != action).collect();
+        return Err(super::rollup::unsupported_action(
+            data_type,
+            action,
+            &allowed.join(","),
+        ));
+    }
     match (method, op) {
         ("GET", "dataPoints") | ("GET", "dataPoints:reconcile") => {
             if types::ROLLUP_ONLY.contains(&data_type) {
-                return Err(ApiError::invalid_argument(format!(
-                    "Data type {data_type} does not support listing data points; use rollUp or dailyRollUp."
-                )));
+                return Err(super::rollup::unsupported_action(
+                    data_type,
+                    if op.ends_with(":reconcile") {
+                        "reconcile"
+                    } else {
+                        "list"
+                    },
+                    "rollUp,dailyRollUp",
+                ));
             }
             match t {
                 Some(t) => list(sim, p, t, query, op.ends_with(":reconcile")),
@@ -275,13 +306,30 @@ pub(super) fn query_hash(parts: &[&str]) -> u64 {
 
 /// Opaque page tokens: hex of `hash:position`, tied to the request they continue.
 pub(super) fn encode_token(hash: u64, position: i64) -> String {
+    encode_token_text(hash, &position.to_string())
+}
+
+fn encode_token_text(hash: u64, position: &str) -> String {
     format!("{hash:x}:{position}")
         .bytes()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-pub(super) fn decode_token(token: &str, hash: u64) -> Result<i64, ApiError> {
+/// A list token: the position to continue before (`-1`: the start) and whether the empty page at
+/// that position was already served.
+fn decode_list_token(token: &str, hash: u64) -> Result<(Option<i64>, bool), ApiError> {
+    let (text, emptied) = match token_text(token, hash)? {
+        t if t.ends_with(":e") => (t.trim_end_matches(":e").to_string(), true),
+        t => (t, false),
+    };
+    let pos: i64 = text
+        .parse()
+        .map_err(|_| ApiError::invalid_argument("Invalid page token."))?;
+    Ok(((pos >= 0).then_some(pos), emptied))
+}
+
+fn token_text(token: &str, hash: u64) -> Result<String, ApiError> {
     let bad = || ApiError::invalid_argument("Invalid page token.");
     let bytes: Option<Vec<u8>> = (0..token.len())
         .step_by(2)
@@ -298,7 +346,13 @@ pub(super) fn decode_token(token: &str, hash: u64) -> Result<i64, ApiError> {
             "The page token does not belong to this request: all other parameters must stay the same while paging.",
         ));
     }
-    pos.parse().map_err(|_| bad())
+    Ok(pos.to_string())
+}
+
+pub(super) fn decode_token(token: &str, hash: u64) -> Result<i64, ApiError> {
+    token_text(token, hash)?
+        .parse()
+        .map_err(|_| ApiError::invalid_argument("Invalid page token."))
 }
 
 fn list(
@@ -308,7 +362,10 @@ fn list(
     query: &HashMap<String, String>,
     reconcile: bool,
 ) -> Result<Answer, ApiError> {
-    let size = page_size(query, t.default_page, t.max_page)?;
+    let mut size = page_size(query, t.default_page, t.max_page)?;
+    if sim.args.page_cap > 0 {
+        size = size.min(sim.args.page_cap);
+    }
     let filter_text = query.get("filter").map(String::as_str).unwrap_or("");
     let filter = if filter_text.trim().is_empty() {
         Filter::default()
@@ -326,18 +383,30 @@ fn list(
             )
         })?
     };
+    let family_text = query.get("dataSourceFamily").map(String::as_str);
+    let family = sources::Family::parse(family_text, t.name)?;
     let hash = query_hash(&[
         t.name,
         filter_text,
         &size.to_string(),
         if reconcile { "r" } else { "l" },
+        family_text.unwrap_or(""),
     ]);
-    let cursor = match query.get("pageToken").filter(|s| !s.is_empty()) {
-        Some(tok) => Some(DateTime::<Utc>::from_timestamp_nanos(decode_token(
-            tok, hash,
-        )?)),
-        None => None,
+    let (cursor, emptied) = match query.get("pageToken").filter(|s| !s.is_empty()) {
+        Some(tok) => {
+            let (pos, emptied) = decode_list_token(tok, hash)?;
+            (pos.map(DateTime::<Utc>::from_timestamp_nanos), emptied)
+        }
+        None => (None, false),
     };
+    let position = cursor.map_or(-1, |c| c.timestamp_nanos_opt().unwrap_or(0));
+    if !emptied && !sim.args.no_empty_pages && mix(hash ^ position as u64).is_multiple_of(25) {
+        // Now and then an empty page that still carries a token to the same place (§11 #2).
+        return Ok(Answer::Text(format!(
+            r#"{{"nextPageToken":"{}"}}"#,
+            encode_token_text(hash, &format!("{position}:e"))
+        )));
+    }
     let now = sim.now();
     let (lo, hi) = filter.instant_range();
     let mut last = p.last_day.min(p.civil_day(now));
@@ -356,25 +425,32 @@ fn list(
     let mut page: Vec<Record> = Vec::with_capacity(size + 1);
     let mut day = last;
     while day >= first && page.len() <= size {
-        let mut recs: Vec<Record> = (t.generate)(p, day)
-            .into_iter()
-            .filter_map(|mut r| {
-                if r.end <= visible {
-                    return Some(r);
-                }
-                // The newest sleep, still going on: shown cut at the last sync, without summary.
-                let session = r.sleep.as_deref().filter(|s| s.start < visible)?;
-                let cut = session.in_progress_at(visible);
-                r.end = cut.end;
-                r.sleep = Some(Box::new(cut));
-                Some(r)
-            })
-            .filter(|r| cursor.is_none_or(|c| r.start < c) && filter.matches(r, t))
-            .collect();
+        let mut recs: Vec<Record> =
+            sources::records(p, t, day, family, reconcile, !sim.args.no_phone)
+                .into_iter()
+                .filter_map(|mut r| {
+                    if r.end <= visible {
+                        return Some(r);
+                    }
+                    // The newest sleep, still going on: shown cut at the last sync, without summary.
+                    let session = r.sleep.as_deref().filter(|s| s.start < visible)?;
+                    let cut = session.in_progress_at(visible);
+                    r.end = cut.end;
+                    r.sleep = Some(Box::new(cut));
+                    Some(r)
+                })
+                .filter(|r| cursor.is_none_or(|c| r.start < c) && filter.matches(r, t))
+                .collect();
         recs.sort_by_key(|r| std::cmp::Reverse(r.start));
         page.extend(recs);
         day -= Duration::days(1);
     }
+    // A wide exercise query classifies sessions as generic workouts with fewer metrics (§11 #12).
+    let wide_exercise_query = t.name == "exercise"
+        && match filter.instant_range() {
+            (Some(a), Some(b)) => b - a > Duration::days(31 + 4),
+            _ => true,
+        };
     let more = page.len() > size;
     page.truncate(size);
     let more = more && !sim.control.drop_token();
@@ -419,6 +495,12 @@ fn list(
             .iter()
             .map(|r| {
                 let mut v = (t.render)(p, r);
+                if r.phone {
+                    v["dataSource"] = sources::phone_source();
+                }
+                if wide_exercise_query {
+                    downgrade_exercise(&mut v);
+                }
                 if let Some(how) = sim.control.corruption(t.name, r) {
                     control::corrupt(&mut v, how);
                 }
@@ -439,6 +521,26 @@ fn list(
         out.insert("nextPageToken".into(), json!(tok));
     }
     Ok(Answer::Value(Value::Object(out)))
+}
+
+/// The poorer form of an exercise a wide query returns: `WORKOUT`, without distance, pace, elevation
+/// or VO2 max; same `name`, so a narrow fetch later tells it is the same session.
+fn downgrade_exercise(v: &mut Value) {
+    let Some(e) = v.get_mut("exercise").and_then(Value::as_object_mut) else {
+        return;
+    };
+    e.insert("exerciseType".into(), json!("WORKOUT"));
+    e.insert("displayName".into(), json!("Workout"));
+    if let Some(m) = e.get_mut("metricsSummary").and_then(Value::as_object_mut) {
+        for k in [
+            "distanceMillimeters",
+            "averageSpeedMillimetersPerSecond",
+            "elevationGainMillimeters",
+            "runVo2Max",
+        ] {
+            m.remove(k);
+        }
+    }
 }
 
 /// A successful answer: JSON built as a `Value`, or already written as text.

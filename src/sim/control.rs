@@ -26,6 +26,8 @@ pub struct Settings {
     pub drop_token_every: Option<u64>,
     /// The token endpoint answers 503 (an outage of Google's OAuth service, or a network blip).
     pub token_endpoint_down: bool,
+    /// Every `/v4` endpoint answers 403 `RESOURCE_PERMISSION_DENIED` (reference §11 #15).
+    pub permission_lost: bool,
 }
 
 #[derive(Debug, Default)]

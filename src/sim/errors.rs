@@ -120,6 +120,12 @@ impl ApiError {
         )
     }
 
+    /// 403 on every endpoint although tokens and scopes are valid (reference §11 #15).
+    pub fn resource_permission_denied() -> ApiError {
+        ApiError::new(403, "PERMISSION_DENIED", "The caller does not have permission")
+            .detail(json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "domain": "health.googleapis.com", "reason": "RESOURCE_PERMISSION_DENIED"}))
+    }
+
     /// 403 for a request whose scope the user did not grant (reference §6.2).
     pub fn scope_insufficient() -> ApiError {
         let mut e = ApiError::new(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")

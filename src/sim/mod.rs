@@ -11,6 +11,7 @@
 //! | [`metrics`] | the person's further series (distance, calories, zones, HRV, SpO2, …) |
 //! | [`types`] | the simulated data types, one table entry each |
 //! | [`series`] | each type's records and JSON |
+//! | [`sources`] | the watch and the phone: raw `list` per source, reconciled streams and rollups |
 //! | [`json`] | proto3 JSON as Google encodes it |
 //! | [`filter`] | the AIP-160 list filter subset |
 //! | [`api`] | the HTTP handlers for `/v4/...`: user resources, list and reconcile |
@@ -28,6 +29,7 @@ pub mod json;
 pub mod metrics;
 mod rollup;
 pub mod series;
+pub mod sources;
 pub mod types;
 pub mod world;
 
@@ -75,7 +77,8 @@ pub struct SimArgs {
     /// Lifetime of issued access tokens (Google: 1 hour).
     #[arg(long, default_value = "3600s", value_parser = humantime::parse_duration)]
     pub access_token_ttl: std::time::Duration,
-    /// Seconds between heart-rate samples (the real API: about 2-5).
+    /// Seconds between heart-rate samples (real accounts: a median of 2, ≈37,000 a day, reference
+    /// §11 #3 — the dense mode; the default keeps tests and demos light).
     #[arg(long, default_value_t = 5)]
     pub heart_rate_every: u32,
     /// Consent without this scope (repeatable): `activity_and_fitness`, `health_metrics_and_measurements`,
@@ -102,6 +105,26 @@ pub struct SimArgs {
     /// Every N-th page that has a next page loses its `nextPageToken`.
     #[arg(long)]
     pub drop_token_every: Option<u64>,
+    /// The most points a list page holds, whatever `pageSize` asks (real accounts: about 5,000,
+    /// reference §11 #1); 0 for the documented 10,000.
+    #[arg(long, default_value_t = 5000)]
+    pub page_cap: usize,
+    /// Never answer an empty page that still carries a `nextPageToken` (real accounts do, now and
+    /// then, reference §11 #2).
+    #[arg(long)]
+    pub no_empty_pages: bool,
+    /// No phone: steps and distance come from the watch alone (by default a phone also records them,
+    /// as real accounts show, reference §11 #4).
+    #[arg(long)]
+    pub no_phone: bool,
+    /// Cap rollup ranges at this many days, when narrower than the type's documented cap (the
+    /// API's caps are its own to change; it says so with `maxDurationDays`, reference §11 #6).
+    #[arg(long)]
+    pub rollup_cap_days: Option<i64>,
+    /// Refuse an action of a type with 400 `UNSUPPORTED_DATA_TYPE_ACTION` (repeatable), as
+    /// `TYPE:ACTION`, e.g. `floors:dailyRollUp` — a type that stopped offering an operation.
+    #[arg(long = "refuse-action", value_name = "TYPE:ACTION")]
+    pub refused_actions: Vec<String>,
 }
 
 fn parse_fail_status(s: &str) -> Result<u16, String> {

@@ -4,6 +4,7 @@
 use super::api::{decode_token, encode_token, query_hash};
 use super::errors::ApiError;
 use super::json;
+use super::sources;
 use super::types::{self, Rollup, SimType};
 use super::world::Person;
 use super::Sim;
@@ -175,7 +176,9 @@ pub(super) fn rollup(
         return Err(ApiError::unknown_fields(&unknown));
     }
     let rollup_kind = t.and_then(|t| t.rollup);
-    let cap_days = t.map_or(90, |t| t.rollup_cap_days);
+    let cap_days = t
+        .map_or(90, |t| t.rollup_cap_days)
+        .min(sim.args.rollup_cap_days.unwrap_or(i64::MAX));
     let (start, end, window) = if daily {
         let (Some(s), Some(e)) = (
             civil_of(&req["range"]["start"]),
@@ -219,19 +222,40 @@ pub(super) fn rollup(
         ));
     }
     if end - start > Duration::days(cap_days) {
-        return Err(ApiError::invalid_argument(format!(
-            "The range of a {data_type} rollup must not exceed {cap_days} days."
-        )));
+        // Machine-readable, as observed (reference §11 #6).
+        return Err(ApiError::bad_request(
+            "INVALID_ROLLUP_QUERY_DURATION",
+            format!("The range of a {data_type} rollup must not exceed {cap_days} days."),
+            &[(
+                "range",
+                format!("The range must not exceed {cap_days} days."),
+            )],
+            Some(json!({"maxDurationDays": cap_days.to_string()})),
+        ));
     }
     let Some(kind) = rollup_kind else {
         return match t {
             None if types::API_TYPES.contains(&data_type) => Ok(json!({})),
-            _ => Err(ApiError::invalid_argument(format!(
-                "Data type {data_type} does not support rollups."
-            ))),
+            _ => Err(unsupported_action(
+                data_type,
+                if daily { "dailyRollUp" } else { "rollUp" },
+                "list,reconcile",
+            )),
         };
     };
     let t = t.expect("types with a rollup are simulated");
+    if daily {
+        // A page size below the number of windows is refused (reference §11 #5).
+        let windows =
+            ((end - start).num_seconds() + window.num_seconds() - 1) / window.num_seconds();
+        if let Some(n) = req["pageSize"].as_i64().filter(|n| *n > 0 && *n < windows) {
+            return Err(ApiError::invalid_argument(format!(
+                "page_size ({n}) is too small. Must be at least {windows} to cover the requested range with a window_size_days of {}.",
+                window.num_days()
+            )));
+        }
+    }
+    let family = sources::Family::parse(req["dataSourceFamily"].as_str(), data_type)?;
     let size = match req["pageSize"].as_i64() {
         None | Some(0) => 1440,
         Some(n) if n > 0 => (n as usize).min(10_000),
@@ -255,7 +279,7 @@ pub(super) fn rollup(
     };
     let mut day = first_day.max(p.first_day);
     while day <= last_day.min(p.last_day) {
-        for r in (t.generate)(p, day) {
+        for r in sources::records(p, t, day, family, true, !sim.args.no_phone) {
             if r.end > now {
                 continue;
             }
@@ -309,6 +333,16 @@ pub(super) fn rollup(
         );
     }
     Ok(Value::Object(out))
+}
+
+/// 400 `UNSUPPORTED_DATA_TYPE_ACTION` with the actions the type does offer (reference §11 #7).
+pub(super) fn unsupported_action(data_type: &str, action: &str, allowed: &str) -> ApiError {
+    ApiError::bad_request(
+        "UNSUPPORTED_DATA_TYPE_ACTION",
+        format!("Data type {data_type} does not support the {action} action."),
+        &[],
+        Some(json!({"allowed_actions": allowed})),
+    )
 }
 
 fn rollup_window_error(message: &str) -> ApiError {

@@ -389,7 +389,8 @@ pub fn render_hrv(p: &Person, r: &Record) -> Value {
     json!({"dataSource": data_source("PASSIVELY_MEASURED"),
            "heartRateVariability": {"sampleTime": sample_json(p, r),
                "rootMeanSquareOfSuccessiveDifferencesMilliseconds": json::double(r.value),
-               "standardDeviationMilliseconds": json::double(r.more[0])}})
+               // Pixel Watches send 0 here, always (reference §11 #14).
+               "standardDeviationMilliseconds": 0.0}})
 }
 
 pub fn hrv_day(p: &Person, day: NaiveDate) -> Option<(f64, [f64; 3])> {

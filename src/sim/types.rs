@@ -65,6 +65,8 @@ pub struct Record {
     pub sleep: Option<Box<SleepSession>>,
     /// The summary behind an exercise record.
     pub exercise: Option<Box<Exercise>>,
+    /// Recorded by the phone, not the watch (reference §11 #4).
+    pub phone: bool,
 }
 
 pub struct SimType {

@@ -20,6 +20,47 @@ use tracing::warn;
 /// is retried later) rather than looping for ever. A dense heart-rate day takes about eight.
 pub const MAX_PAGES_PER_WINDOW: usize = 500;
 
+/// Which of the API's views the sync reads (reference §11 #4).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// `DATA_SOURCES=all`: raw `list` points of every source, each tagged with its `source`.
+    /// Otherwise the reconciled stream (`:reconcile`), the numbers the Fitbit app shows.
+    pub all: bool,
+    /// The user's `dataSourceFamily` (`google-wearables`, …); `None`: all sources.
+    pub family: Option<String>,
+}
+
+impl Sources {
+    fn family_name(&self) -> Option<String> {
+        self.family
+            .as_ref()
+            .map(|f| format!("users/me/dataSourceFamilies/{f}"))
+    }
+}
+
+/// The `source` tag of a raw point: platform, form factor and app, e.g.
+/// `HEALTH_CONNECT/PHONE/com.google.android.apps.fitness` (a few values per person).
+fn source_of(item: &Value) -> String {
+    let ds = item.get("dataSource");
+    let part = |p: &str| {
+        ds.and_then(|d| catalog::read::opt_str(d, p))
+            .map(str::to_string)
+    };
+    let parts: Vec<String> = [
+        part("platform"),
+        part("device/formFactor"),
+        part("application/packageName"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "unknown".into()
+    } else {
+        parts.join("/")
+    }
+}
+
 /// What a fetched and written window found.
 #[derive(Debug, Default)]
 pub struct WindowReport {
@@ -51,20 +92,22 @@ impl WindowReport {
 
 /// The pages of one window, requested one at a time: follows `nextPageToken` until it is absent,
 /// whatever the pages hold, and gives up after [`MAX_PAGES_PER_WINDOW`].
-pub struct Pages {
+pub struct Pages<'s> {
     dt: &'static DataType,
     window: Window,
+    sources: &'s Sources,
     path: String,
     token: Option<String>,
     pub count: usize,
     done: bool,
 }
 
-impl Pages {
-    pub fn new(dt: &'static DataType, window: Window) -> Pages {
+impl<'s> Pages<'s> {
+    pub fn new(dt: &'static DataType, window: Window, sources: &'s Sources) -> Pages<'s> {
         Pages {
             dt,
             window,
+            sources,
             path: format!("dataTypes/{}/dataPoints", dt.api_type),
             token: None,
             count: 0,
@@ -96,7 +139,7 @@ impl Pages {
             self.dt,
             &self.path,
             cx,
-            self.window,
+            (self.window, self.sources),
             self.token.as_deref(),
         )
         .await?;
@@ -119,7 +162,7 @@ pub async fn fetch_window(
     writer: &InfluxWriter,
     dt: &'static DataType,
     cx: &Context<'_>,
-    window: Window,
+    (window, sources): (Window, &Sources),
 ) -> Result<WindowReport, SyncError> {
     let by_end = matches!(
         dt.fetch,
@@ -129,7 +172,8 @@ pub async fn fetch_window(
         }
     );
     let mut report = WindowReport::default();
-    let mut pages = Pages::new(dt, window);
+    let tag_sources = sources.all && matches!(dt.fetch, Fetch::List { .. });
+    let mut pages = Pages::new(dt, window, sources);
     while let Some((page, key)) = pages.next(client, cx).await? {
         let mut points = Vec::new();
         for item in page
@@ -139,6 +183,10 @@ pub async fn fetch_window(
             .flatten()
         {
             match (dt.convert)(item, cx) {
+                Ok(p) if tag_sources => {
+                    let source = source_of(item);
+                    points.extend(p.into_iter().map(|p| p.tag("source", source.clone())));
+                }
                 Ok(p) => points.extend(p),
                 Err(e) => {
                     let day = catalog::read::item_day(item, by_end, cx.tz);
@@ -173,9 +221,10 @@ async fn request_page(
     dt: &'static DataType,
     path: &str,
     cx: &Context<'_>,
-    window: Window,
+    (window, sources): (Window, &Sources),
     page_token: Option<&str>,
 ) -> Result<(Value, &'static str), SyncError> {
+    let family = sources.family_name();
     match dt.fetch {
         Fetch::List { page_size, .. } => {
             let (start, end) = (
@@ -190,10 +239,23 @@ async fn request_page(
             if let Some(t) = page_token {
                 q.push(("pageToken", t));
             }
-            Ok((client.get(path, &q).await?, "dataPoints"))
+            // Sleep takes no family (reference §3.1).
+            if let Some(f) = family.as_deref().filter(|_| dt.api_type != "sleep") {
+                q.push(("dataSourceFamily", f));
+            }
+            // The reconciled stream unless every source is asked for (reference §11 #4).
+            let path = if sources.all {
+                path.to_string()
+            } else {
+                format!("{path}:reconcile")
+            };
+            Ok((client.get(&path, &q).await?, "dataPoints"))
         }
         Fetch::DailyRollUp => {
-            let body = dt.daily_rollup_body(window.from, window.to, page_token);
+            let mut body = dt.daily_rollup_body(window.from, window.to, page_token);
+            if let Some(f) = family {
+                body["dataSourceFamily"] = Value::String(f);
+            }
             let page = client.post(&format!("{path}:dailyRollUp"), &body).await?;
             Ok((page, "rollupDataPoints"))
         }

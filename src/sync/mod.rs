@@ -113,6 +113,15 @@ pub struct VerifyReport {
     pub errors: Vec<(&'static str, String)>,
 }
 
+/// A person's settings for the sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// First day to backfill (`None`: the account's start).
+    pub backfill_from: Option<NaiveDate>,
+    pub verify: VerifySettings,
+    pub sources: fetcher::Sources,
+}
+
 /// One person's sync: their API client, the state and the writer.
 pub struct UserSync {
     client: HealthClient,
@@ -121,6 +130,7 @@ pub struct UserSync {
     writer: Arc<InfluxWriter>,
     reader: Arc<InfluxReader>,
     verify: VerifySettings,
+    sources: fetcher::Sources,
     backfill_from: Option<NaiveDate>,
     account: Option<Account>,
     /// Types that answered 403/404 this run (scope not granted, not offered): skipped until restart.
@@ -134,8 +144,7 @@ impl UserSync {
         client: HealthClient,
         state: Arc<SharedState>,
         (writer, reader): (Arc<InfluxWriter>, Arc<InfluxReader>),
-        backfill_from: Option<NaiveDate>,
-        verify: VerifySettings,
+        options: SyncOptions,
     ) -> UserSync {
         UserSync {
             user: client.user().to_string(),
@@ -143,8 +152,9 @@ impl UserSync {
             state,
             writer,
             reader,
-            verify,
-            backfill_from,
+            verify: options.verify,
+            sources: options.sources,
+            backfill_from: options.backfill_from,
             account: None,
             skipped: HashSet::new(),
             window_caps: HashMap::new(),
@@ -190,6 +200,19 @@ impl UserSync {
                     .values()
                     .map(|c| c.persistent_failures().count())
                     .sum()
+            })
+        })
+    }
+
+    /// Catalog entries the API refused as unsupported (`UNSUPPORTED_DATA_TYPE_ACTION`), by name.
+    pub fn disabled_types(&self) -> Vec<String> {
+        self.state.read(|s| {
+            s.users.get(&self.user).map_or(Vec::new(), |u| {
+                u.coverage
+                    .iter()
+                    .filter(|(_, c)| c.disabled.is_some())
+                    .map(|(name, _)| name.clone())
+                    .collect()
             })
         })
     }
@@ -300,7 +323,9 @@ impl UserSync {
                     now: Utc::now(),
                     height_m: a.height_m,
                 };
-                match verify::check_window(&self.client, &self.reader, dt, &cx, w).await {
+                match verify::check_window(&self.client, &self.reader, dt, &cx, (w, &self.sources))
+                    .await
+                {
                     Ok(found) => {
                         out.checked_days += w.days_count() as usize;
                         // Only final days can be wrong: open days are fetched again anyway, missing
@@ -462,7 +487,9 @@ impl UserSync {
                     info!("{}: {} → {} ({left} days left)", dt.name, w.from, w.to);
                 }
                 let cx = self.context(a);
-                let result = fetcher::fetch_window(&self.client, &self.writer, dt, &cx, w).await;
+                let result =
+                    fetcher::fetch_window(&self.client, &self.writer, dt, &cx, (w, &self.sources))
+                        .await;
                 match result {
                     Ok(r) => {
                         self.record_window(dt, a, horizon, w, &r, report);
@@ -599,8 +626,9 @@ impl UserSync {
                         .cloned()
                         .unwrap_or_else(|| "not given".into());
                     let why = format!(
-                        "the API does not offer this request for {} (allowed actions: {allowed}): {message}",
-                        dt.api_type
+                        "the API does not offer this request for {} (allowed actions: {allowed}): {}",
+                        dt.api_type,
+                        message.trim_end_matches('.')
                     );
                     warn!(user = %self.user, data_type = dt.name, %allowed, "{why}; this catalog entry is disabled (please report it)");
                     let _ = self.update_coverage(dt, |c| c.disabled = Some(why));

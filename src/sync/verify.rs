@@ -111,12 +111,16 @@ pub async fn check_window(
     reader: &InfluxReader,
     dt: &'static DataType,
     cx: &Context<'_>,
-    window: Window,
+    (window, sources): (Window, &fetcher::Sources),
 ) -> Result<Vec<Disagreement>, VerifyError> {
-    let check = ROLLUP_CHECKS.iter().find(|c| c.data_type == dt.name);
+    let check = ROLLUP_CHECKS
+        .iter()
+        .find(|c| c.data_type == dt.name)
+        // With every source stored, a stream is not the API's reconciled rollup: count instead.
+        .filter(|_| !sources.all);
     let api = match check {
-        Some(c) => api_aggregates(client, dt, c, window).await?,
-        None => api_counts(client, dt, cx, window).await?,
+        Some(c) => api_aggregates(client, dt, c, (window, sources)).await?,
+        None => api_counts(client, dt, cx, (window, sources)).await?,
     };
     let stored = stored(reader, dt, check, cx, window).await?;
     Ok(window
@@ -142,11 +146,11 @@ async fn api_counts(
     client: &HealthClient,
     dt: &'static DataType,
     cx: &Context<'_>,
-    window: Window,
+    (window, sources): (Window, &fetcher::Sources),
 ) -> Result<BTreeMap<NaiveDate, Fingerprint>, SyncError> {
     let measurement = dt.measurements[0].name;
     let mut counts: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    let mut pages = fetcher::Pages::new(dt, window);
+    let mut pages = fetcher::Pages::new(dt, window, sources);
     while let Some((page, key)) = pages.next(client, cx).await? {
         for item in page
             .get(key)
@@ -173,13 +177,16 @@ async fn api_aggregates(
     client: &HealthClient,
     dt: &'static DataType,
     c: &RollupCheck,
-    window: Window,
+    (window, sources): (Window, &fetcher::Sources),
 ) -> Result<BTreeMap<NaiveDate, Fingerprint>, SyncError> {
     let path = format!("dataTypes/{}/dataPoints:dailyRollUp", dt.api_type);
     let mut out = BTreeMap::new();
     let mut token: Option<String> = None;
     loop {
-        let body = dt.daily_rollup_body(window.from, window.to, token.as_deref());
+        let mut body = dt.daily_rollup_body(window.from, window.to, token.as_deref());
+        if let Some(f) = &sources.family {
+            body["dataSourceFamily"] = Value::String(format!("users/me/dataSourceFamilies/{f}"));
+        }
         let page = client.post(&path, &body).await?;
         for w in page
             .get("rollupDataPoints")

@@ -101,6 +101,7 @@ impl TestSim {
     }
 
     /// Every data point of a list, following nextPageToken to the end; also returns the page count.
+    /// `data_type` may name a method: `"steps:reconcile"` reads the reconciled stream.
     pub async fn list_all(
         &self,
         token: &str,
@@ -112,6 +113,10 @@ impl TestSim {
         let mut page_token = String::new();
         let mut pages = 0;
         let size = page_size.map(|s| s.to_string());
+        let path = match data_type.split_once(':') {
+            Some((name, method)) => format!("users/me/dataTypes/{name}/dataPoints:{method}"),
+            None => format!("users/me/dataTypes/{data_type}/dataPoints"),
+        };
         loop {
             let mut q = vec![("filter", filter)];
             if let Some(s) = &size {
@@ -120,13 +125,7 @@ impl TestSim {
             if !page_token.is_empty() {
                 q.push(("pageToken", &page_token));
             }
-            let (status, body, _) = self
-                .get(
-                    token,
-                    &format!("users/me/dataTypes/{data_type}/dataPoints"),
-                    &q,
-                )
-                .await;
+            let (status, body, _) = self.get(token, &path, &q).await;
             assert_eq!(status, 200, "{body}");
             pages += 1;
             all.extend(body["dataPoints"].as_array().cloned().unwrap_or_default());

@@ -43,7 +43,8 @@ fn int(v: &Value) -> Option<i64> {
         .or_else(|| v.as_i64())
 }
 
-/// Every readable sample of a list type over [a, b): (time ns → integer value).
+/// Every readable sample of a list type's reconciled stream (what the daemon stores) over [a, b):
+/// (time ns → integer value).
 pub async fn list_truth(
     sim: &TestSim,
     token: &str,
@@ -53,7 +54,14 @@ pub async fn list_truth(
     b: DateTime<Utc>,
 ) -> BTreeMap<i64, i64> {
     let filter = format!(r#"{member} >= "{}" AND {member} < "{}""#, ts(a), ts(b));
-    let (points, _) = sim.list_all(token, data_type, &filter, Some(10_000)).await;
+    let (points, _) = sim
+        .list_all(
+            token,
+            &format!("{data_type}:reconcile"),
+            &filter,
+            Some(10_000),
+        )
+        .await;
     points
         .iter()
         .filter_map(|p| {
@@ -112,7 +120,8 @@ pub async fn daily_steps_truth(
     let mut out = BTreeMap::new();
     let mut from = from;
     while from <= to {
-        let end = (from + chrono::Duration::days(89)).min(to);
+        // A week at a time: within any range cap the simulator may be told to enforce.
+        let end = (from + chrono::Duration::days(6)).min(to);
         let (status, body) = sim
             .post(
                 token,

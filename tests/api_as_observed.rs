@@ -1,0 +1,338 @@
+//! The daemon against the API as real accounts see it (reference §11), the simulator's default: a
+//! phone that also counts steps, dense heart rate in 5,000-point pages with empty pages carrying
+//! tokens, sleep in progress, SDNN 0, range caps and refused actions, permission lost everywhere.
+//! The simulator's own API is the truth; the data lands in the real InfluxDB.
+
+mod common;
+
+use chrono::{Duration, NaiveDate, TimeZone, Timelike, Utc};
+use common::daemon::Daemon;
+use common::sim::start;
+use common::truth::*;
+use common::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+fn requests(stats: &Value, key: &str) -> i64 {
+    stats["by_type"][key].as_i64().unwrap_or(0)
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// The simulator's raw `list` of steps over [a, b), by source platform: (start ns → count).
+async fn raw_steps_by_source(
+    sim: &common::sim::TestSim,
+    tok: &str,
+    a: chrono::DateTime<Utc>,
+    b: chrono::DateTime<Utc>,
+) -> BTreeMap<String, BTreeMap<i64, i64>> {
+    let f = format!(
+        r#"steps.interval.start_time >= "{}" AND steps.interval.start_time < "{}""#,
+        ts(a),
+        ts(b)
+    );
+    let (raw, _) = sim.list_all(tok, "steps", &f, Some(10_000)).await;
+    let mut out: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
+    for p in raw {
+        let t: chrono::DateTime<Utc> = p["steps"]["interval"]["startTime"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let form = p["dataSource"]["platform"].as_str().unwrap().to_string();
+        out.entry(form)
+            .or_default()
+            .insert(t.timestamp_nanos_opt().unwrap(), int(&p["steps"]["count"]));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_in_the_pocket_counts_once_and_data_sources_all_keeps_both_tagged() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 6;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    let tok = sim.access_token(0).await;
+    let db = fresh_database(&s, "phone").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, log) = Daemon::new(&sim, &s, &db, dir.path()).run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+
+    let (a, b) = (midnight(sim.sim.first_day), midnight(today()));
+    // Per minute: the reconciled stream, exactly.
+    let truth = list_truth(&sim, &tok, "steps", STEPS, a, b).await;
+    assert_eq!(stored(&s, &db, "steps", "count", a, b).await, truth);
+    // Daily: the simulator's dailyRollUp, and below what a sum of raw `list` points would say.
+    let last = today() - Duration::days(1);
+    let daily = daily_steps_truth(&sim, &tok, sim.sim.first_day, last).await;
+    let mut kept = daily_steps_stored(&s, &db).await;
+    kept.remove(&today());
+    assert_eq!(kept, daily);
+    let raw = raw_steps_by_source(&sim, &tok, a, b).await;
+    // The watch (platform FITBIT) and the phone (HEALTH_CONNECT).
+    assert_eq!(raw.len(), 2, "{:?}", raw.keys());
+    let raw_sum: i64 = raw.values().flat_map(|m| m.values()).sum();
+    let stored_sum: i64 = kept.values().sum();
+    assert!(
+        raw_sum > stored_sum + 1000,
+        "raw list {raw_sum} would double count; stored {stored_sum}"
+    );
+    // DATA_SOURCES=all: each source's raw points, tagged with the source.
+    let db = fresh_database(&s, "phone_all").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path()).env("DATA_SOURCES", "all");
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    let sources: Vec<String> = rows(&s, &db, "SHOW TAG VALUES FROM steps WITH KEY = \"source\"")
+        .await
+        .iter()
+        .filter_map(|r| r["value"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(sources.len(), 2, "{sources:?}");
+    for (form, points) in &raw {
+        let source = sources
+            .iter()
+            .find(|s| s.starts_with(form.as_str()))
+            .unwrap_or_else(|| panic!("a source tag for {form}: {sources:?}"));
+        let got: BTreeMap<i64, i64> = rows(
+            &s,
+            &db,
+            &format!(
+                "SELECT \"count\" FROM steps WHERE \"source\" = '{source}' AND time >= '{}' AND time < '{}'",
+                ts(a),
+                ts(b)
+            ),
+        )
+        .await
+        .iter()
+        .map(|r| (r["time"].as_i64().unwrap(), r["count"].as_i64().unwrap()))
+        .collect();
+        assert_eq!(&got, points, "{form}");
+    }
+    // The daily totals stay reconciled.
+    let mut kept = daily_steps_stored(&s, &db).await;
+    kept.remove(&today());
+    assert_eq!(kept, daily);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dense_heart_rate_in_5000_point_pages_lands_whole_in_few_requests() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 3;
+        a.heart_rate_every = 2;
+    })
+    .await;
+    // A still clock, so that today's truth read afterwards is what the daemon could see.
+    let now = Utc::now();
+    sim.sim.control.set(|c| c.now = Some(now));
+    let db = fresh_database(&s, "dense").await;
+    let dir = tempfile::tempdir().unwrap();
+    let (code, log) = Daemon::new(&sim, &s, &db, dir.path()).run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    let asked = requests(&sim.stats().await, "heart-rate:reconcile");
+
+    let tok = sim.access_token(0).await;
+    let (a, b) = (
+        midnight(sim.sim.first_day),
+        midnight(today() + Duration::days(1)),
+    );
+    let truth = list_truth(&sim, &tok, "heart-rate", HEART_RATE, a, b).await;
+    // Two days and what there is of today (one of the days may be the unworn one).
+    assert!(truth.len() > 45_000, "{} samples", truth.len());
+    assert_eq!(stored(&s, &db, "heart_rate", "bpm", a, b).await, truth);
+    // The fewest requests possible: per day ⌈samples ÷ 5,000⌉; within 10 %.
+    let mut per_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    for t in truth.keys() {
+        let day = Utc.timestamp_nanos(*t).with_timezone(&BERLIN).date_naive();
+        *per_day.entry(day).or_default() += 1;
+    }
+    let minimum: i64 = per_day.values().map(|n| (n + 4999) / 5000).sum();
+    assert!(
+        asked >= minimum && asked as f64 <= minimum as f64 * 1.1,
+        "{asked} heart-rate requests for a minimum of {minimum}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sleep_in_progress_waits_for_its_end_and_sdnn_zero_is_absent() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 4;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    // The watch last synced at 03:00 of the latest night that is surely over by now (wake-ups are
+    // before 10:00): its sleep was going on.
+    let now = Utc::now().with_timezone(&BERLIN);
+    let wake = if now.hour() >= 12 {
+        now.date_naive()
+    } else {
+        now.date_naive() - Duration::days(1)
+    };
+    let synced = BERLIN
+        .from_local_datetime(&wake.and_hms_opt(3, 0, 0).unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    sim.sim.control.set(|c| c.watch_synced = Some(synced));
+    let db = fresh_database(&s, "in_progress").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path());
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("in progress"), "the log says why: {log}");
+    let night = |db: String| {
+        let s = &s;
+        async move {
+            rows(
+                s,
+                &db,
+                &format!(
+                    "SELECT * FROM sleep WHERE time >= '{}'",
+                    ts(midnight(wake) - Duration::hours(12))
+                ),
+            )
+            .await
+        }
+    };
+    assert!(night(db.clone()).await.is_empty(), "nothing written for it");
+    let zeros = rows(&s, &db, "SELECT * FROM sleep WHERE minutes_asleep = 0").await;
+    assert!(zeros.is_empty(), "{zeros:?}");
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(&d.state_file).unwrap()).unwrap();
+    let open = &state["users"]["me"]["coverage"]["sleep"]["open"];
+    let open_from: NaiveDate = open[0][0].as_str().unwrap().parse().unwrap();
+    assert!(open_from <= wake, "its wake date stays open: {open}");
+
+    // The watch syncs: the night lands complete, as the simulator has it.
+    sim.sim.control.set(|c| c.watch_synced = None);
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+    let tok = sim.access_token(0).await;
+    let f = format!(
+        r#"sleep.interval.end_time >= "{}" AND sleep.interval.end_time < "{}""#,
+        ts(midnight(wake)),
+        ts(midnight(wake + Duration::days(1)))
+    );
+    let (sessions, _) = sim.list_all(&tok, "sleep", &f, None).await;
+    let main = sessions
+        .iter()
+        .find(|p| p["sleep"]["metadata"]["mainSleep"] == true)
+        .expect("a main sleep");
+    let stored: Vec<i64> = night(db.clone())
+        .await
+        .iter()
+        .filter(|r| r["main_sleep"] == true)
+        .map(|r| r["minutes_asleep"].as_i64().unwrap())
+        .collect();
+    assert_eq!(stored, [int(&main["sleep"]["summary"]["minutesAsleep"])]);
+
+    // HRV: the watch's SDNN is always 0.0 ("not measured"): absent, while RMSSD is there.
+    let (hrv, _) = sim.list_all(&tok, "heart-rate-variability", "", None).await;
+    assert!(hrv
+        .iter()
+        .all(|p| p["heartRateVariability"]["standardDeviationMilliseconds"] == 0.0));
+    let r = rows(&s, &db, "SELECT count(rmssd_ms) FROM hrv").await;
+    assert!(r[0]["count"].as_i64().unwrap() > 0);
+    assert!(rows(&s, &db, "SELECT count(sdnn_ms) FROM hrv")
+        .await
+        .is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_caps_are_learnt_and_a_refused_action_is_reported_once() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 20;
+        a.heart_rate_every = 300;
+        // Narrower than the catalog's 90/14 days: the API says so with maxDurationDays.
+        a.rollup_cap_days = Some(7);
+        // A catalog mistake, or an API change: floors no longer offers dailyRollUp.
+        a.refused_actions = vec!["floors:dailyRollUp".into()];
+    })
+    .await;
+    let db = fresh_database(&s, "caps").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path());
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(3), "a disabled entry is reported: {log}");
+    assert_eq!(
+        log.matches("the API caps this rollup's range").count(),
+        // steps, distance, altitude, total-calories, active-energy-burned, active-minutes,
+        // time-in-heart-rate-zone: each learns once.
+        7,
+        "{log}"
+    );
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("catalog entry is disabled"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    // floors is rollup-only: what is left to it is rollUp, as the API says.
+    assert!(
+        refused[0].contains("allowed actions: rollUp)"),
+        "{}",
+        refused[0]
+    );
+    // Every daily value lands all the same.
+    let tok = sim.access_token(0).await;
+    let last = today() - Duration::days(1);
+    let daily = daily_steps_truth(&sim, &tok, sim.sim.first_day, last).await;
+    let mut kept = daily_steps_stored(&s, &db).await;
+    kept.remove(&today());
+    assert_eq!(kept, daily);
+    let health = d.command(&["health"]).output().await.unwrap();
+    let said = String::from_utf8_lossy(&health.stdout);
+    assert!(said.contains("floors"), "{said}");
+    let status = d.command(&["status"]).output().await.unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("disabled"), "{status}");
+
+    // The next round does not ask again.
+    let before = sim.stats().await;
+    let (_, log) = d.run_once().await;
+    let after = sim.stats().await;
+    assert_eq!(
+        requests(&after, "floors:dailyRollUp"),
+        requests(&before, "floors:dailyRollUp")
+    );
+    assert!(!log.contains("catalog entry is disabled"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permission_lost_everywhere_is_unhealthy_with_the_regrant_steps() {
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 4;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    sim.sim.control.set(|c| c.permission_lost = true);
+    let db = fresh_database(&s, "permission").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path()).env("SYNC_INTERVAL", "1s");
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("myaccount.google.com/connections"), "{log}");
+    let health = d.command(&["health"]).output().await.unwrap();
+    assert_eq!(health.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&health.stdout);
+    assert!(
+        said.starts_with("unhealthy: me:") && said.contains("consent again"),
+        "{said}"
+    );
+    // No hammering: the round stopped at the first refusal, not once per type.
+    let stats = sim.stats().await;
+    let data: i64 = stats["by_type"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert!(data <= 2, "{stats}");
+}
