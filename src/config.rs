@@ -66,6 +66,7 @@ pub struct Env {
     verify_every: Option<String>,
     verify_days: Option<String>,
     data_sources: Option<String>,
+    heart_rate_resolution: Option<String>,
     data_source_family: Option<String>,
     log_format: Option<String>,
     users: Option<String>,
@@ -431,6 +432,9 @@ pub struct SyncConfig {
     /// `DATA_SOURCES=all`: every source's raw points, tagged with their source, instead of the
     /// reconciled stream (reference §11 #4).
     pub all_sources: bool,
+    /// `HEART_RATE_RESOLUTION=minute`: heart rate stored per minute (mean, min, max, count) instead
+    /// of every sample, for small hosts (reference §11 #3).
+    pub heart_rate_per_minute: bool,
 }
 
 /// The API allows 300 requests per minute per user; staying below leaves room for retries.
@@ -488,6 +492,16 @@ impl SyncConfig {
                     return Err(err(
                         "DATA_SOURCES",
                         format!("\"{other}\" must be reconciled (the app's numbers) or all (every source, tagged)"),
+                    ))
+                }
+            },
+            heart_rate_per_minute: match value(&env.heart_rate_resolution) {
+                None | Some("sample") => false,
+                Some("minute") => true,
+                Some(other) => {
+                    return Err(err(
+                        "HEART_RATE_RESOLUTION",
+                        format!("\"{other}\" must be sample (every sample) or minute (per-minute mean, min, max, count)"),
                     ))
                 }
             },

@@ -17,7 +17,7 @@ use crate::config::{Config, ConfigError};
 use crate::health::{Health, BEAT};
 use crate::influx::{InfluxReader, InfluxWriter};
 use crate::state::{SharedState, StateError, StateStore};
-use crate::sync::fetcher::Sources;
+use crate::sync::fetcher::FetchOptions;
 use crate::sync::{RoundOutcome, RoundReport, SyncOptions, UserSync, VerifySettings};
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,9 +141,10 @@ fn open(config: &Config) -> Result<Setup, DaemonError> {
             let options = SyncOptions {
                 backfill_from: config.sync.backfill_from,
                 verify,
-                sources: Sources {
+                sources: FetchOptions {
                     all: config.sync.all_sources,
                     family: user.data_source_family.clone(),
+                    heart_rate_per_minute: config.sync.heart_rate_per_minute,
                 },
             };
             UserSync::new(

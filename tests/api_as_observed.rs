@@ -120,17 +120,23 @@ async fn a_phone_in_the_pocket_counts_once_and_data_sources_all_keeps_both_tagge
     assert_eq!(kept, daily);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dense_heart_rate_in_5000_point_pages_lands_whole_in_few_requests() {
-    let Some(s) = servers() else { return };
+/// Three days of dense heart rate (a sample every 2 s, as real accounts show) on a still clock, so
+/// that today's truth read after the daemon is what the daemon could see.
+async fn dense_sim() -> common::sim::TestSim {
     let sim = start(|a| {
         a.days = 3;
         a.heart_rate_every = 2;
     })
     .await;
-    // A still clock, so that today's truth read afterwards is what the daemon could see.
     let now = Utc::now();
     sim.sim.control.set(|c| c.now = Some(now));
+    sim
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dense_heart_rate_in_5000_point_pages_lands_whole_in_few_requests() {
+    let Some(s) = servers() else { return };
+    let sim = dense_sim().await;
     let db = fresh_database(&s, "dense").await;
     let dir = tempfile::tempdir().unwrap();
     let (code, log) = Daemon::new(&sim, &s, &db, dir.path()).run_once().await;
@@ -335,4 +341,78 @@ async fn permission_lost_everywhere_is_unhealthy_with_the_regrant_steps() {
         .map(|v| v.as_i64().unwrap())
         .sum();
     assert!(data <= 2, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heart_rate_per_minute_equals_the_minutes_of_the_raw_samples() {
+    let Some(s) = servers() else { return };
+    let sim = dense_sim().await;
+    let db = fresh_database(&s, "hr_minute").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::new(&sim, &s, &db, dir.path()).env("HEART_RATE_RESOLUTION", "minute");
+    let (code, log) = d.run_once().await;
+    assert_eq!(code, Some(0), "{log}");
+
+    // The minutes, computed here from the simulator's samples.
+    let tok = sim.access_token(0).await;
+    let (a, b) = (
+        midnight(sim.sim.first_day),
+        midnight(today() + Duration::days(1)),
+    );
+    let samples = list_truth(&sim, &tok, "heart-rate", HEART_RATE, a, b).await;
+    let mut minutes: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (t, bpm) in &samples {
+        minutes
+            .entry(t - t.rem_euclid(60_000_000_000))
+            .or_default()
+            .push(*bpm);
+    }
+    let stored: BTreeMap<i64, (f64, i64, i64, i64)> = rows(
+        &s,
+        &db,
+        "SELECT mean_bpm, min_bpm, max_bpm, samples FROM heart_rate_minute",
+    )
+    .await
+    .iter()
+    .map(|r| {
+        (
+            r["time"].as_i64().unwrap(),
+            (
+                r["mean_bpm"].as_f64().unwrap(),
+                r["min_bpm"].as_i64().unwrap(),
+                r["max_bpm"].as_i64().unwrap(),
+                r["samples"].as_i64().unwrap(),
+            ),
+        )
+    })
+    .collect();
+    assert_eq!(
+        stored.keys().collect::<Vec<_>>(),
+        minutes.keys().collect::<Vec<_>>()
+    );
+    for (t, v) in &minutes {
+        let (mean, min, max, n) = stored[t];
+        let expected = v.iter().sum::<i64>() as f64 / v.len() as f64;
+        assert!((mean - expected).abs() < 1e-9, "{t}: {mean} vs {expected}");
+        assert_eq!(
+            (min, max, n),
+            (
+                *v.iter().min().unwrap(),
+                *v.iter().max().unwrap(),
+                v.len() as i64
+            ),
+            "{t}"
+        );
+    }
+    assert!(rows(&s, &db, "SELECT count(bpm) FROM heart_rate")
+        .await
+        .is_empty());
+    // ≈43,000 samples a worn day become at most 1,440 rows.
+    assert!(stored.len() * 20 < samples.len(), "{} rows", stored.len());
+
+    // The check against the API's daily min/max/mean agrees with the minutes: nothing to repair.
+    let out = d.command(&["verify"]).output().await.unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains(" 0 disagreed"), "{said}");
 }

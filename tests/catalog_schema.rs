@@ -221,3 +221,37 @@ fn docs_schema_says_which_method_feeds_each_measurement() {
         "docs/schema.md's sources are out of date.\nmissing: {missing:#?}\nextra: {extra:#?}"
     );
 }
+
+/// The per-minute heart rate (HEART_RATE_RESOLUTION=minute) of the simulated samples writes exactly
+/// its declared fields and types.
+#[test]
+fn per_minute_heart_rate_matches_its_declaration() {
+    let m = &catalog::minute::HEART_RATE_MINUTE;
+    let mut summary = catalog::minute::MinuteSummary::default();
+    let mut samples = 0;
+    for (entry, p) in all_points() {
+        if entry == catalog::minute::SUMMARISED {
+            summary.add(&p);
+            samples += 1;
+        }
+    }
+    let points = summary.into_points();
+    assert!(samples > 0 && !points.is_empty());
+    let mut total = 0;
+    for p in &points {
+        assert_eq!(p.measurement, m.name);
+        assert_eq!(p.tags, [("user", "me".to_string())]);
+        let names: Vec<&str> = p.fields.iter().map(|(k, _)| *k).collect();
+        let declared: Vec<&str> = m.fields.iter().map(|f| f.name).collect();
+        assert_eq!(names, declared);
+        for ((_, v), f) in p.fields.iter().zip(m.fields) {
+            assert_eq!(v.kind(), f.kind, "{}", f.name);
+        }
+        if let Some((_, fitbit_influx::point::FieldValue::Int(n))) =
+            p.fields.iter().find(|(k, _)| *k == "samples")
+        {
+            total += n;
+        }
+    }
+    assert_eq!(total, samples, "every sample in one minute");
+}

@@ -8,6 +8,7 @@
 mod activity;
 mod body;
 mod health;
+pub mod minute;
 pub mod read;
 mod types;
 
@@ -224,5 +225,7 @@ pub fn measurements() -> Vec<&'static Measurement> {
             }
         }
     }
+    // Written instead of heart_rate with HEART_RATE_RESOLUTION=minute.
+    out.push(&minute::HEART_RATE_MINUTE);
     out
 }

@@ -20,17 +20,26 @@ use tracing::warn;
 /// is retried later) rather than looping for ever. A dense heart-rate day takes about eight.
 pub const MAX_PAGES_PER_WINDOW: usize = 500;
 
-/// Which of the API's views the sync reads (reference §11 #4).
+/// Which of the API's views the sync reads (reference §11 #4), and how dense heart rate is stored.
 #[derive(Debug, Clone, Default)]
-pub struct Sources {
+pub struct FetchOptions {
     /// `DATA_SOURCES=all`: raw `list` points of every source, each tagged with its `source`.
     /// Otherwise the reconciled stream (`:reconcile`), the numbers the Fitbit app shows.
     pub all: bool,
     /// The user's `dataSourceFamily` (`google-wearables`, …); `None`: all sources.
     pub family: Option<String>,
+    /// `HEART_RATE_RESOLUTION=minute`: heart rate as per-minute summaries instead of every sample.
+    pub heart_rate_per_minute: bool,
 }
 
-impl Sources {
+impl FetchOptions {
+    /// Whether `dt`'s samples are written as per-minute summaries.
+    pub fn per_minute(&self, dt: &DataType) -> bool {
+        self.heart_rate_per_minute && dt.name == catalog::minute::SUMMARISED
+    }
+}
+
+impl FetchOptions {
     fn family_name(&self) -> Option<String> {
         self.family
             .as_ref()
@@ -95,7 +104,7 @@ impl WindowReport {
 pub struct Pages<'s> {
     dt: &'static DataType,
     window: Window,
-    sources: &'s Sources,
+    sources: &'s FetchOptions,
     path: String,
     token: Option<String>,
     pub count: usize,
@@ -103,7 +112,7 @@ pub struct Pages<'s> {
 }
 
 impl<'s> Pages<'s> {
-    pub fn new(dt: &'static DataType, window: Window, sources: &'s Sources) -> Pages<'s> {
+    pub fn new(dt: &'static DataType, window: Window, sources: &'s FetchOptions) -> Pages<'s> {
         Pages {
             dt,
             window,
@@ -162,7 +171,7 @@ pub async fn fetch_window(
     writer: &InfluxWriter,
     dt: &'static DataType,
     cx: &Context<'_>,
-    (window, sources): (Window, &Sources),
+    (window, sources): (Window, &FetchOptions),
 ) -> Result<WindowReport, SyncError> {
     let by_end = matches!(
         dt.fetch,
@@ -174,6 +183,10 @@ pub async fn fetch_window(
     let mut report = WindowReport::default();
     let tag_sources = sources.all && matches!(dt.fetch, Fetch::List { .. });
     let mut pages = Pages::new(dt, window, sources);
+    // Per-minute heart rate: the window's minutes, written once the window is complete.
+    let mut minutes = sources
+        .per_minute(dt)
+        .then(catalog::minute::MinuteSummary::default);
     while let Some((page, key)) = pages.next(client, cx).await? {
         let mut points = Vec::new();
         for item in page
@@ -209,6 +222,16 @@ pub async fn fetch_window(
                 }
             }
         }
+        match &mut minutes {
+            Some(summary) => points.iter().for_each(|p| summary.add(p)),
+            None => {
+                writer.write(&points).await?;
+                report.points += points.len();
+            }
+        }
+    }
+    if let Some(summary) = minutes.filter(|s| !s.is_empty()) {
+        let points = summary.into_points();
         writer.write(&points).await?;
         report.points += points.len();
     }
@@ -221,7 +244,7 @@ async fn request_page(
     dt: &'static DataType,
     path: &str,
     cx: &Context<'_>,
-    (window, sources): (Window, &Sources),
+    (window, sources): (Window, &FetchOptions),
     page_token: Option<&str>,
 ) -> Result<(Value, &'static str), SyncError> {
     let family = sources.family_name();

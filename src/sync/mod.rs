@@ -119,7 +119,7 @@ pub struct SyncOptions {
     /// First day to backfill (`None`: the account's start).
     pub backfill_from: Option<NaiveDate>,
     pub verify: VerifySettings,
-    pub sources: fetcher::Sources,
+    pub sources: fetcher::FetchOptions,
 }
 
 /// One person's sync: their API client, the state and the writer.
@@ -130,7 +130,7 @@ pub struct UserSync {
     writer: Arc<InfluxWriter>,
     reader: Arc<InfluxReader>,
     verify: VerifySettings,
-    sources: fetcher::Sources,
+    sources: fetcher::FetchOptions,
     backfill_from: Option<NaiveDate>,
     account: Option<Account>,
     /// Types that answered 403/404 this run (scope not granted, not offered): skipped until restart.

@@ -111,7 +111,7 @@ pub async fn check_window(
     reader: &InfluxReader,
     dt: &'static DataType,
     cx: &Context<'_>,
-    (window, sources): (Window, &fetcher::Sources),
+    (window, sources): (Window, &fetcher::FetchOptions),
 ) -> Result<Vec<Disagreement>, VerifyError> {
     let check = ROLLUP_CHECKS
         .iter()
@@ -122,7 +122,7 @@ pub async fn check_window(
         Some(c) => api_aggregates(client, dt, c, (window, sources)).await?,
         None => api_counts(client, dt, cx, (window, sources)).await?,
     };
-    let stored = stored(reader, dt, check, cx, window).await?;
+    let stored = stored(reader, dt, check, cx, (window, sources.per_minute(dt))).await?;
     Ok(window
         .days()
         .filter_map(|day| {
@@ -146,7 +146,7 @@ async fn api_counts(
     client: &HealthClient,
     dt: &'static DataType,
     cx: &Context<'_>,
-    (window, sources): (Window, &fetcher::Sources),
+    (window, sources): (Window, &fetcher::FetchOptions),
 ) -> Result<BTreeMap<NaiveDate, Fingerprint>, SyncError> {
     let measurement = dt.measurements[0].name;
     let mut counts: BTreeMap<NaiveDate, u64> = BTreeMap::new();
@@ -177,7 +177,7 @@ async fn api_aggregates(
     client: &HealthClient,
     dt: &'static DataType,
     c: &RollupCheck,
-    (window, sources): (Window, &fetcher::Sources),
+    (window, sources): (Window, &fetcher::FetchOptions),
 ) -> Result<BTreeMap<NaiveDate, Fingerprint>, SyncError> {
     let path = format!("dataTypes/{}/dataPoints:dailyRollUp", dt.api_type);
     let mut out = BTreeMap::new();
@@ -216,15 +216,21 @@ async fn api_aggregates(
     }
 }
 
-/// What InfluxDB holds per day: the same fingerprint, one statement per day in one request.
+/// What InfluxDB holds per day: the same fingerprint, one statement per day in one request. With
+/// per-minute heart rate the samples' aggregates come from the minutes: min of the minimums, max of
+/// the maximums, and the mean weighted by each minute's sample count (or the sample count).
 async fn stored(
     reader: &InfluxReader,
     dt: &DataType,
     check: Option<&RollupCheck>,
     cx: &Context<'_>,
-    window: Window,
+    (window, per_minute): (Window, bool),
 ) -> Result<BTreeMap<NaiveDate, Fingerprint>, QueryError> {
-    let measurement = dt.measurements[0].name;
+    let measurement = if per_minute {
+        catalog::minute::HEART_RATE_MINUTE.name
+    } else {
+        dt.measurements[0].name
+    };
     let days: Vec<NaiveDate> = window.days().collect();
     let statements: Vec<String> = days
         .iter()
@@ -233,19 +239,24 @@ async fn stored(
                 catalog::read::local_midnight(*d, cx.tz),
                 catalog::read::local_midnight(*d + Duration::days(1), cx.tz),
             );
-            let select = match check {
-                Some(c) => format!(
-                    "min(\"{f}\") AS min, max(\"{f}\") AS max, mean(\"{f}\") AS mean",
-                    f = c.field
-                ),
-                None => "count(*)".to_string(),
-            };
-            format!(
-                "SELECT {select} FROM \"{measurement}\" WHERE \"user\" = '{}' AND time >= {} AND time < {}",
+            let filter = format!(
+                "\"user\" = '{}' AND time >= {} AND time < {}",
                 cx.user.replace('\'', ""),
                 nanos(a),
                 nanos(b)
-            )
+            );
+            match (check, per_minute) {
+                (Some(c), false) => format!(
+                    "SELECT min(\"{f}\") AS min, max(\"{f}\") AS max, mean(\"{f}\") AS mean FROM \"{measurement}\" WHERE {filter}",
+                    f = c.field
+                ),
+                (Some(_), true) => format!(
+                    "SELECT min(\"min_bpm\") AS min, max(\"max_bpm\") AS max, sum(\"w\") / sum(\"n\") AS mean FROM \
+                     (SELECT \"mean_bpm\" * \"samples\" AS w, \"samples\" AS n, \"min_bpm\", \"max_bpm\" FROM \"{measurement}\" WHERE {filter})"
+                ),
+                (None, true) => format!("SELECT sum(\"samples\") FROM \"{measurement}\" WHERE {filter}"),
+                (None, false) => format!("SELECT count(*) FROM \"{measurement}\" WHERE {filter}"),
+            }
         })
         .collect();
     let results = reader.query(&statements).await?;
