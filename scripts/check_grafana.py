@@ -8,6 +8,7 @@ Run by scripts/check-deploy.sh with the tools virtualenv (PyYAML, jsonschema).
 """
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -35,7 +36,8 @@ DATASOURCES = {
                     "uid": {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,40}$"},
                     "type": {"enum": ["influxdb"]},
                     "access": {"enum": ["proxy", "direct"]},
-                    "url": {"type": "string", "pattern": "^https?://"},
+                    # A URL, or one environment variable Grafana expands (checked below).
+                    "url": {"type": "string", "pattern": "^(https?://|\\$\\{[A-Z_]+\\}$)"},
                     "isDefault": {"type": "boolean"},
                     "editable": {"type": "boolean"},
                     "orgId": {"type": "integer"},
@@ -163,6 +165,13 @@ def main():
         jsonschema.validate(yaml.safe_load(prov_file.read_text()), DASHBOARD_PROVIDERS)
     except jsonschema.ValidationError as e:
         fail(f"{'/'.join(map(str, e.absolute_path))}: {e.message}")
+    # Every ${VAR} the provisioning uses reaches the Grafana container of every compose file.
+    wanted = set(re.findall(r"\$\{([A-Z_]+)\}", ds_file.read_text()))
+    for compose in ("docker-compose.yml", "docker-compose.dev.yml"):
+        grafana = yaml.safe_load((ROOT / compose).read_text())["services"]["grafana"]
+        given = set(grafana.get("environment", {}))
+        if not wanted <= given:
+            fail(f"{compose}: grafana lacks {sorted(wanted - given)} used by {ds_file.name}")
     uids = {d["uid"] for d in datasources["datasources"]}
     dashboards = sorted((ROOT / "grafana/dashboards").glob("*.json"))
     if not dashboards:

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs (if missing) and starts the real servers the integration tests talk to:
 #   - Debian's InfluxDB 1.6.7 on 127.0.0.1:$INFLUX_PORT (the database engine), and
-#   - nginx in front of it on 127.0.0.1:$SHIM_PORT, rewriting /api/v2/write?bucket=X to /write?db=X,
-#     so the InfluxDB 2.x write path (influxdb2 crate, gzip) is exercised against a real engine.
+#   - nginx in front of it on 127.0.0.1:$SHIM_PORT: the InfluxDB 2 address of the tests. It sends
+#     /api/v2/write and /api/v2/buckets to scripts/influx2_standin.py (on $STANDIN_PORT), which answers
+#     them the way InfluxDB 2 does (token, organisation, "writing requires points" for an empty write,
+#     its error bodies) and writes into the real engine; everything else goes to influxd. What the
+#     stand-in does and does not prove is written at the top of influx2_standin.py.
 # Usage: scripts/services.sh start DIR   -> prints the export lines for the test environment
 #        scripts/services.sh stop DIR
 set -euo pipefail
@@ -10,6 +13,8 @@ set -euo pipefail
 INFLUX_PORT=${INFLUX_PORT:-18086}
 INFLUX_RPC_PORT=${INFLUX_RPC_PORT:-18088}
 SHIM_PORT=${SHIM_PORT:-18087}
+STANDIN_PORT=${STANDIN_PORT:-18089}
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 need_install() {
   command -v influxd >/dev/null 2>&1 || return 0
@@ -22,7 +27,14 @@ install() {
     echo "installing influxdb and nginx-light from Debian..." >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
+    # The packages would start system-wide InfluxDB and nginx services (on ports 8086 and 80) and
+    # leave them running; the tests start their own. policy-rc.d tells the packages not to.
+    local policy=/usr/sbin/policy-rc.d
+    local had_policy=0
+    [ -e "$policy" ] && had_policy=1
+    [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; }
     apt-get install -y -qq influxdb influxdb-client nginx-light >&2
+    [ "$had_policy" = 1 ] || rm -f "$policy"
   fi
 }
 
@@ -72,20 +84,24 @@ http {
   client_body_buffer_size 64m;
   server {
     listen 127.0.0.1:${SHIM_PORT};
-    location = /api/v2/write {
-      proxy_http_version 1.1;
-      proxy_pass http://127.0.0.1:${INFLUX_PORT}/write?db=\$arg_bucket&precision=\$arg_precision;
-    }
+    # Request buffering (nginx's default) turns the influxdb2 crate's chunked body into one with a
+    # Content-Length for the stand-in.
+    location = /api/v2/write { proxy_http_version 1.1; proxy_pass http://127.0.0.1:${STANDIN_PORT}; }
+    location = /api/v2/buckets { proxy_http_version 1.1; proxy_pass http://127.0.0.1:${STANDIN_PORT}; }
     location / { proxy_http_version 1.1; proxy_pass http://127.0.0.1:${INFLUX_PORT}; }
   }
 }
 CONF
+  FI_STANDIN_INFLUXD="http://127.0.0.1:${INFLUX_PORT}" FI_STANDIN_TOKEN=test-token FI_STANDIN_ORG=home \
+    python3 "$HERE/influx2_standin.py" "$STANDIN_PORT" >"$dir/standin.log" 2>&1 &
+  echo $! >"$dir/standin.pid"
   nginx -c "$dir/nginx.conf" -p "$dir/nginx" >"$dir/nginx/stdout.log" 2>&1 &
   echo $! >"$dir/nginx.pid"
 
   for _ in $(seq 1 100); do
     if curl -fsS -o /dev/null "http://127.0.0.1:${INFLUX_PORT}/ping" &&
-       curl -fsS -o /dev/null "http://127.0.0.1:${SHIM_PORT}/ping"; then
+       curl -fsS -o /dev/null "http://127.0.0.1:${SHIM_PORT}/ping" &&
+       curl -sS -o /dev/null "http://127.0.0.1:${STANDIN_PORT}/api/v2/buckets"; then
       echo "export FI_TEST_INFLUX_V1_URL=http://127.0.0.1:${INFLUX_PORT}"
       echo "export FI_TEST_INFLUX_V2_URL=http://127.0.0.1:${SHIM_PORT}"
       echo "export FI_TEST_INFLUXD_CONF=$dir/influxdb.conf"
@@ -94,13 +110,13 @@ CONF
     sleep 0.1
   done
   echo "influxd or nginx did not come up; logs in $dir" >&2
-  cat "$dir/influxd.log" "$dir/nginx/error.log" >&2 || true
+  cat "$dir/influxd.log" "$dir/nginx/error.log" "$dir/standin.log" >&2 || true
   return 1
 }
 
 stop() {
   local dir=$1
-  for p in nginx influxd; do
+  for p in nginx standin influxd; do
     if [ -f "$dir/$p.pid" ]; then
       kill "$(cat "$dir/$p.pid")" 2>/dev/null || true
       rm -f "$dir/$p.pid"

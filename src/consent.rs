@@ -134,6 +134,10 @@ pub async fn run(env: &Env, args: AuthArgs) -> Result<(), AuthFailure> {
     say("Open this address in a browser (on any machine), sign in with the Google account your Fitbit or");
     say("Pixel Watch uses, and allow access:\n");
     say(&format!("  {url}\n"));
+    say("(If Google answers \"Error 400: redirect_uri_mismatch\", the OAuth client is a \"Web application\":");
+    say(&format!(
+        " create a \"Desktop app\" client instead, README step 4, or register {redirect} with this one.)\n"
+    ));
     if !args.no_browser {
         open_browser(url.as_str());
     }

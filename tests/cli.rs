@@ -90,11 +90,15 @@ fn check_v1(url: &str, db: &str) -> (Output, String, String) {
 }
 
 fn check_v2(url: &str, bucket: &str) -> (Output, String, String) {
+    check_v2_as(url, "test-token", "home", bucket)
+}
+
+fn check_v2_as(url: &str, token: &str, org: &str, bucket: &str) -> (Output, String, String) {
     run(bin()
         .arg("check")
         .env("INFLUXDB_URL", url)
-        .env("INFLUXDB_TOKEN", "secret-influx-token")
-        .env("INFLUXDB_ORG", "home")
+        .env("INFLUXDB_TOKEN", token)
+        .env("INFLUXDB_ORG", org)
         .env("INFLUXDB_BUCKET", bucket))
 }
 
@@ -106,15 +110,30 @@ async fn check_says_it_works_on_both_apis_and_writes_nothing() {
     assert!(out.status.success(), "{stdout}");
     assert_eq!(
         stdout,
-        format!("InfluxDB works: database \"{db}\" is reachable and writable\n")
+        format!("InfluxDB works: database \"{db}\" exists and the credentials are accepted (checked by an empty write; nothing written)\n")
     );
+    // The suite's InfluxDB 2 (scripts/influx2_standin.py in front of the real engine) refuses an
+    // empty write the way InfluxDB 2 does, so `check` must not rely on one there.
+    let empty = reqwest::Client::new()
+        .post(format!("{}/api/v2/write?org=home&bucket={db}", s.v2))
+        .header("Authorization", "Token test-token")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 400);
+    assert!(empty
+        .text()
+        .await
+        .unwrap()
+        .contains("writing requires points"));
     let (out, stdout, err) = check_v2(&s.v2, &db);
     assert!(out.status.success(), "{stdout}");
     assert_eq!(
         stdout,
-        format!("InfluxDB works: bucket \"{db}\" is reachable and writable\n")
+        format!("InfluxDB works: bucket \"{db}\" exists and the credentials are accepted (checked by InfluxDB 2 buckets API; nothing written)\n")
     );
-    assert!(!err.contains("secret-influx-token"));
+    assert!(!err.contains("test-token") && !stdout.contains("test-token"));
     assert!(
         query(&s, &db, "SHOW MEASUREMENTS").await.is_empty(),
         "check wrote nothing"
@@ -134,6 +153,21 @@ fn check_says_why_a_wrong_database_or_bucket_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stdout.contains("bucket \"no_such_bucket\" does not exist"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "one line: {stdout}");
+    // A wrong token and a wrong organisation, each named.
+    let (out, stdout, _) = check_v2_as(&s.v2, "wrong-token", "home", "_internal");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout.contains("unauthorized access") && stdout.contains("INFLUXDB_TOKEN"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("wrong-token"), "{stdout}");
+    let (out, stdout, _) = check_v2_as(&s.v2, "test-token", "work", "_internal");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout.contains("organization name \"work\" not found") && stdout.contains("INFLUXDB_ORG"),
         "{stdout}"
     );
     assert_eq!(stdout.lines().count(), 1, "one line: {stdout}");

@@ -153,7 +153,8 @@ impl InfluxWriter {
                 let message = server_message(&message);
                 match status {
                     408 | 429 | 500..=599 => Verdict::Retry(format!("{status}: {message}")),
-                    400 => Verdict::Fail(WriteError::Rejected {
+                    // 1.x says 400, InfluxDB 2 says 422 for points that conflict with the schema.
+                    400 | 422 => Verdict::Fail(WriteError::Rejected {
                         status,
                         first_line: first_offending_line(&message, batch),
                         message,
@@ -162,6 +163,12 @@ impl InfluxWriter {
                         status,
                         message,
                         hint: "Check INFLUXDB_TOKEN (v2) or INFLUXDB_USERNAME/INFLUXDB_PASSWORD (v1)."
+                            .to_string(),
+                    }),
+                    404 if message.contains("organization") => Verdict::Fail(WriteError::Target {
+                        status,
+                        message,
+                        hint: "Check INFLUXDB_ORG: it must name the organisation the bucket belongs to."
                             .to_string(),
                     }),
                     404 => Verdict::Fail(WriteError::Target {
@@ -182,21 +189,25 @@ impl InfluxWriter {
         }
     }
 
-    /// Tests the connection without writing anything: an empty write reaches the real write endpoint,
-    /// so it checks reachability, credentials and that the bucket/database exists. Gives up after a few
-    /// quick attempts. Returns a one-line description of what was checked.
+    /// Tests the connection without writing anything (see [`transport::Transport::probe`]): the
+    /// credentials, the organisation and that the bucket/database exists. Gives up after a few quick
+    /// attempts. Returns a one-line description of what was checked, or of what is wrong and what to do.
     pub async fn check(&self) -> Result<String, String> {
-        let empty = LineBatch::new(&[]);
+        let target = self.transport.describe_target();
         let mut last = String::new();
         for attempt in 0..3u32 {
-            match self.transport.send(&empty).await {
-                Ok(()) => {
+            match self.transport.probe().await {
+                Ok(transport::Probe::Found(how)) => {
                     return Ok(format!(
-                        "InfluxDB works: {} is reachable and writable",
-                        self.transport.describe_target()
+                        "InfluxDB works: {target} exists and the credentials are accepted (checked by {how}; nothing written)"
                     ))
                 }
-                Err(e) => match self.classify(e, &empty) {
+                Ok(transport::Probe::Missing) => {
+                    return Err(format!(
+                        "InfluxDB: {target} does not exist (or the token may not read it); create it or fix the name"
+                    ))
+                }
+                Err(e) => match self.classify(e, &LineBatch::new(&[])) {
                     Verdict::Fail(e) => return Err(e.to_string()),
                     Verdict::Retry(reason) => last = reason,
                 },

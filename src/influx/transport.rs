@@ -23,6 +23,10 @@ pub(super) enum Transport {
     V2 {
         client: influxdb2::Client,
         bucket: String,
+        org: String,
+        /// For `check` on InfluxDB 3, which has no buckets API: its `/api/v3` and the token.
+        url: Url,
+        token: Secret,
     },
     /// InfluxDB 1.x `/write?db=` (also accepted by 3.x), gzip-compressed by us.
     V1 {
@@ -42,6 +46,9 @@ impl Transport {
             InfluxTarget::V2 { token, org, bucket } => Transport::V2 {
                 client: influxdb2::Client::new(config.url.as_str(), org, token.expose()),
                 bucket: bucket.clone(),
+                org: org.clone(),
+                url: config.url.clone(),
+                token: token.clone(),
             },
             InfluxTarget::V1 {
                 database,
@@ -86,11 +93,11 @@ impl Transport {
         }
     }
 
-    /// Sends one batch. An empty batch is a valid request that writes nothing, which `check` uses to
-    /// test reachability, credentials and the target in one go.
+    /// Sends one batch. (InfluxDB 2 refuses an empty batch with 400 "writing requires points"; 1.x
+    /// accepts one, which `probe` uses there.)
     pub(super) async fn send(&self, batch: &LineBatch) -> Result<(), SendError> {
         match self {
-            Transport::V2 { client, bucket } => {
+            Transport::V2 { client, bucket, .. } => {
                 let body = futures::stream::iter([batch.clone()]);
                 let write = client.write_with_precision(
                     bucket,
@@ -146,6 +153,115 @@ impl Transport {
                 })
             }
         }
+    }
+}
+
+/// What `probe` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Probe {
+    /// The credentials are accepted and the bucket/database exists; how that was checked.
+    Found(&'static str),
+    /// The credentials are accepted but the bucket/database is not there (or the token cannot see it).
+    Missing,
+}
+
+impl Transport {
+    /// Checks credentials and target without writing anything, the way each backend answers:
+    /// InfluxDB 2 through `GET /api/v2/buckets?name=…&org=…` (token, organisation and bucket in one
+    /// request); InfluxDB 3, which has no buckets API (404 there), through its database list; 1.x
+    /// through an empty write, which 1.x accepts and checks database and credentials with.
+    pub(super) async fn probe(&self) -> Result<Probe, SendError> {
+        match self {
+            Transport::V2 {
+                client,
+                bucket,
+                org,
+                ..
+            } => {
+                let request = influxdb2::api::buckets::ListBucketsRequest {
+                    name: Some(bucket.clone()),
+                    org: Some(org.clone()),
+                    ..Default::default()
+                };
+                match tokio::time::timeout(REQUEST_TIMEOUT, client.list_buckets(Some(request)))
+                    .await
+                {
+                    Err(_) => Err(SendError::Connection(format!(
+                        "no answer within {}s",
+                        REQUEST_TIMEOUT.as_secs()
+                    ))),
+                    Ok(Ok(found)) if found.buckets.iter().any(|b| b.name == *bucket) => {
+                        Ok(Probe::Found("InfluxDB 2 buckets API"))
+                    }
+                    Ok(Ok(_)) => Ok(Probe::Missing),
+                    Ok(Err(influxdb2::RequestError::Http { status, text }))
+                        if status.as_u16() == 404 && !text.contains("organization") =>
+                    {
+                        self.probe_v3().await
+                    }
+                    Ok(Err(influxdb2::RequestError::Http { status, text })) => {
+                        Err(SendError::Status {
+                            status: status.as_u16(),
+                            message: text,
+                        })
+                    }
+                    Ok(Err(other)) => Err(SendError::Connection(other.to_string())),
+                }
+            }
+            Transport::V1 { .. } => {
+                let empty = LineBatch::new(&[]);
+                self.send(&empty)
+                    .await
+                    .map(|()| Probe::Found("an empty write"))
+            }
+        }
+    }
+
+    /// InfluxDB 3: `GET /api/v3/configure/database?format=json` lists `{"iox::database": name}`.
+    async fn probe_v3(&self) -> Result<Probe, SendError> {
+        let Transport::V2 {
+            url, token, bucket, ..
+        } = self
+        else {
+            unreachable!("only the v2 transport talks to InfluxDB 3");
+        };
+        let mut endpoint = url.clone();
+        endpoint
+            .path_segments_mut()
+            .map(|mut s| {
+                s.pop_if_empty()
+                    .extend(["api", "v3", "configure", "database"]);
+            })
+            .expect("http(s) URLs have path segments");
+        endpoint.query_pairs_mut().append_pair("format", "json");
+        let resp = reqwest::Client::new()
+            .get(endpoint)
+            .bearer_auth(token.expose())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| SendError::Connection(without_url(e).to_string()))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(SendError::Status {
+                status: status.as_u16(),
+                message: if status.as_u16() == 404 {
+                    format!("neither GET /api/v2/buckets nor GET /api/v3/configure/database is offered here ({text})")
+                } else {
+                    text
+                },
+            });
+        }
+        let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+        let found = list
+            .iter()
+            .any(|d| d["iox::database"].as_str() == Some(bucket.as_str()));
+        Ok(if found {
+            Probe::Found("InfluxDB 3 database list")
+        } else {
+            Probe::Missing
+        })
     }
 }
 
