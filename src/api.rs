@@ -126,10 +126,16 @@ impl HealthClient {
             .expect("catalog paths are relative URLs");
         let mut failures = 0u32;
         let mut refreshed = false;
+        let endpoint = crate::metrics::endpoint_of(path);
+        let metrics = &crate::metrics::METRICS;
         loop {
+            let waited = std::time::Instant::now();
             self.limiter.until_ready().await;
+            metrics.quota_wait(self.user(), waited.elapsed().as_secs_f64());
             let token = self.tokens.access_token().await?;
-            match self.attempt(&method, &url, query, body, &token).await {
+            let (attempt, status) = self.attempt(&method, &url, query, body, &token).await;
+            metrics.api_request(self.user(), endpoint.clone(), &status);
+            match attempt {
                 Attempt::Done(v) => return Ok(v),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Unauthorized if !refreshed => {
@@ -157,10 +163,13 @@ impl HealthClient {
                         source = if told.is_some() { "Retry-After" } else { "RATE_LIMIT_SLEEP" },
                         "HTTP 429 from the Google Health API: sleeping"
                     );
+                    metrics.rate_limited(self.user());
+                    metrics.quota_wait(self.user(), sleep.as_secs_f64());
                     tokio::time::sleep(sleep).await;
                 }
                 Attempt::Retry(reason) => match self.pacing.backoff.delay(failures) {
                     Some(delay) => {
+                        metrics.api_retry(self.user());
                         warn!(user = self.user(), path, %reason, retry_in_ms = delay.as_millis() as u64, "API request failed; retrying");
                         tokio::time::sleep(delay).await;
                         failures += 1;
@@ -183,7 +192,7 @@ impl HealthClient {
         query: &[(&str, &str)],
         body: Option<&Value>,
         token: &Secret,
-    ) -> Attempt {
+    ) -> (Attempt, String) {
         let mut req = self
             .http
             .request(method.clone(), url.clone())
@@ -194,9 +203,19 @@ impl HealthClient {
         }
         let resp = match req.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::Retry(e.without_url().to_string()),
+            Err(e) => {
+                return (
+                    Attempt::Retry(e.without_url().to_string()),
+                    "transport".into(),
+                )
+            }
         };
         let status = resp.status();
+        (Self::judge(resp, status).await, status.as_u16().to_string())
+    }
+
+    /// What an answer means for the request.
+    async fn judge(resp: reqwest::Response, status: StatusCode) -> Attempt {
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)

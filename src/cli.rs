@@ -200,7 +200,9 @@ async fn verify(
 fn daemon_exit(result: Result<(), crate::daemon::DaemonError>, what: &str) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(crate::daemon::DaemonError::NoToken(e)) => config_error(e),
+        Err(crate::daemon::DaemonError::NoToken(e) | crate::daemon::DaemonError::Config(e)) => {
+            config_error(e)
+        }
         Err(crate::daemon::DaemonError::Once(f)) => {
             eprintln!("{what}: {f}");
             ExitCode::from(f.exit_code())

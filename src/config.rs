@@ -67,6 +67,7 @@ pub struct Env {
     verify_days: Option<String>,
     data_sources: Option<String>,
     heart_rate_resolution: Option<String>,
+    metrics_listen: Option<String>,
     data_source_family: Option<String>,
     log_format: Option<String>,
     users: Option<String>,
@@ -550,6 +551,8 @@ pub struct Config {
     pub google: GoogleConfig,
     pub influx: InfluxConfig,
     pub sync: SyncConfig,
+    /// `METRICS_LISTEN`: where `/metrics`, `/healthz` and `/readyz` are served; `None`: nowhere.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -558,6 +561,15 @@ impl Config {
             google: GoogleConfig::from_env(env)?,
             influx: InfluxConfig::from_env(env)?,
             sync: SyncConfig::from_env(env)?,
+            metrics_listen: match value(&env.metrics_listen) {
+                None => None,
+                Some(text) => Some(text.parse().map_err(|_| {
+                    err(
+                        "METRICS_LISTEN",
+                        format!("\"{text}\" is not an address and port (example: 0.0.0.0:9464)"),
+                    )
+                })?),
+            },
         })
     }
 }

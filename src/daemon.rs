@@ -41,6 +41,9 @@ pub enum DaemonError {
     /// A user with no refresh token anywhere: a configuration error (exit status 2).
     #[error(transparent)]
     NoToken(ConfigError),
+    /// A setting that only shows its problem when used (METRICS_LISTEN's port taken): exit status 2.
+    #[error(transparent)]
+    Config(ConfigError),
     /// `run --once` ended with failures.
     #[error("{0}")]
     Once(OnceFailure),
@@ -184,6 +187,16 @@ pub async fn run(
         })
         .collect();
     info!(users = slots.len(), once, state_file = %state.path().display(), "fitbit-influx started");
+    if let Some(addr) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            DaemonError::Config(ConfigError {
+                variable: "METRICS_LISTEN".into(),
+                problem: format!("cannot listen on {addr}: {e}"),
+            })
+        })?;
+        info!(%addr, "serving /metrics, /healthz and /readyz");
+        tokio::spawn(crate::metrics::serve(listener, state.path().to_path_buf()));
+    }
     let health = Health::new(state.path());
     let beat_stop = shutdown.child_token();
     let _beat = health.spawn_beat(beat_stop.clone());
@@ -328,6 +341,18 @@ async fn user_round(
     let user = slot.sync.user().to_string();
     let outcome = slot.sync.round(refresh_before).await;
     let now = Instant::now();
+    let metrics = &crate::metrics::METRICS;
+    match &outcome {
+        RoundOutcome::Done(report) => {
+            metrics.credentials(&user, "ok");
+            if report.windows_failed == 0 {
+                metrics.successful_round(&user);
+            }
+        }
+        RoundOutcome::AuthRevoked(_) => metrics.credentials(&user, "refused"),
+        RoundOutcome::PermissionLost(_) => metrics.credentials(&user, "regrant_needed"),
+        RoundOutcome::NotStarted(_) | RoundOutcome::WriteRefused(_) => {}
+    }
     match outcome {
         RoundOutcome::Done(report) => {
             slot.start_failures = 0;

@@ -9,15 +9,18 @@
 //! |---|---|
 //! | [`config`] | every setting, read from the environment once and validated at start-up |
 //! | [`secret`] | a string that never shows itself in logs or `Debug` output (tokens, passwords) |
-//! | [`state`] | the state file: OAuth tokens and per-data-type sync cursors, written atomically, locked |
+//! | [`state`] | the state file: OAuth tokens and per-data-type coverage, written atomically, locked |
+//! | [`coverage`] | per user and data type: the final, open and failed days, and retry delays |
 //! | [`auth`] | OAuth: access tokens refreshed ahead of expiry; a rotated refresh token saved before use |
 //! | [`api`] | the Google Health API client: paced by governor, 429 sleeps, retries, 401 refresh |
 //! | [`catalog`] | every data type as one entry: endpoint, window, measurements, JSON → points |
 //! | [`point`] | how a measurement becomes an InfluxDB point, and line-protocol escaping (the only place) |
 //! | [`influx`] | the InfluxDB writer: one interface, a 2.x/3.x transport and a 1.x transport, retries |
-//! | [`sync`] | the sync engine: per-type cursors, backfill windows, the refresh of the last day |
+//! | [`sync`] | the sync engine: account, horizon, planner, fetcher, verify; a round per user |
 //! | [`daemon`] | rounds for every user, sleeping between them, hourly retries after `invalid_grant`, shutdown |
 //! | [`health`] | the health file the daemon keeps fresh, read by `fitbit-influx health` |
+//! | [`metrics`] | Prometheus metrics and `/metrics`, `/healthz`, `/readyz` (`METRICS_LISTEN`) |
+//! | [`status`] | `fitbit-influx status`: the coverage of the state file as a table |
 //! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
 //! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
 //! | [`consent`] | `fitbit-influx auth`: the first refresh token through Google's consent (PKCE) |
@@ -36,6 +39,7 @@ pub mod coverage;
 pub mod daemon;
 pub mod health;
 pub mod influx;
+pub mod metrics;
 pub mod point;
 pub mod retry;
 pub mod secret;

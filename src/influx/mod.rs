@@ -98,6 +98,7 @@ impl InfluxWriter {
                 continue;
             }
             self.write_batch(&batch).await?;
+            count_by_measurement(chunk);
         }
         Ok(())
     }
@@ -121,6 +122,10 @@ impl InfluxWriter {
             }
             match verdict {
                 Verdict::Fail(e) => {
+                    crate::metrics::METRICS.write_failure(match e {
+                        WriteError::Rejected { .. } => "rejected",
+                        _ => "target",
+                    });
                     error!(error = %e, "InfluxDB write failed");
                     return Err(e);
                 }
@@ -136,10 +141,11 @@ impl InfluxWriter {
                         retry += 1;
                     }
                     None => {
+                        crate::metrics::METRICS.write_failure("gave_up");
                         return Err(WriteError::GaveUp {
                             attempts: retry + 1,
                             last: reason,
-                        })
+                        });
                     }
                 },
             }
@@ -215,6 +221,20 @@ impl InfluxWriter {
             tokio::time::sleep(Duration::from_millis(300 * (attempt as u64 + 1))).await;
         }
         Err(format!("InfluxDB is unreachable: {last}"))
+    }
+}
+
+/// Counts acknowledged points per measurement for `/metrics`.
+fn count_by_measurement(points: &[Point]) {
+    let mut i = 0;
+    while i < points.len() {
+        let m = points[i].measurement;
+        let n = points[i..]
+            .iter()
+            .take_while(|p| p.measurement == m)
+            .count();
+        crate::metrics::METRICS.points_written(m, n as u64);
+        i += n;
     }
 }
 

@@ -249,6 +249,9 @@ impl UserSync {
             Ok(a) => a,
             Err(outcome) => return outcome,
         };
+        for dt in catalog::CATALOG {
+            self.publish_coverage(dt, &account);
+        }
         let mut report = RoundReport::default();
         let r = self.fetch_due(&account, refresh_before, &mut report).await;
         if let Err(stop) = r {
@@ -538,6 +541,20 @@ impl UserSync {
             .map_err(|e| e.to_string())
     }
 
+    /// Shows a type's coverage in `/metrics`.
+    fn publish_coverage(&self, dt: &DataType, a: &Account) {
+        let coverage = self.state.read(|s| {
+            s.users
+                .get(&self.user)
+                .and_then(|u| u.coverage.get(dt.name))
+                .cloned()
+        });
+        if let Some(c) = coverage {
+            let figures = crate::metrics::CoverageFigures::of(&c, a.start, a.tz, Utc::now());
+            crate::metrics::METRICS.coverage(&self.user, dt.name, &figures);
+        }
+    }
+
     /// Records a written window's days: failed where points were unreadable, open where data may
     /// still change, final otherwise.
     fn record_window(
@@ -566,6 +583,7 @@ impl UserSync {
                 c.record_written(day, outcome, now);
             }
         });
+        self.publish_coverage(dt, a);
         report.points += r.points;
         report.skipped_points += r.skipped();
         match saved {
