@@ -69,8 +69,8 @@ pub struct HealthClient {
 }
 
 /// What one attempt ended in.
-enum Attempt {
-    Done(Value),
+enum Attempt<T> {
+    Done(T),
     Retry(String),
     RateLimited(Option<Duration>),
     Unauthorized,
@@ -106,20 +106,38 @@ impl HealthClient {
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ApiError> {
-        self.request(Method::GET, path, query, None).await
+        self.request(Method::GET, path, query, None, &|b| {
+            serde_json::from_slice(b)
+        })
+        .await
+    }
+
+    /// A GET whose answer `decode` reads straight from the body's bytes (typed pages, no `Value`
+    /// tree). A body `decode` cannot read is retried like unreadable JSON.
+    pub async fn get_decoded<T>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        decode: &(dyn Fn(&[u8]) -> Result<T, serde_json::Error> + Sync),
+    ) -> Result<T, ApiError> {
+        self.request(Method::GET, path, query, None, decode).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.request(Method::POST, path, &[], Some(body)).await
+        self.request(Method::POST, path, &[], Some(body), &|b| {
+            serde_json::from_slice(b)
+        })
+        .await
     }
 
-    async fn request(
+    async fn request<T>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
         body: Option<&Value>,
-    ) -> Result<Value, ApiError> {
+        decode: &(dyn Fn(&[u8]) -> Result<T, serde_json::Error> + Sync),
+    ) -> Result<T, ApiError> {
         let url = self
             .base
             .join(path)
@@ -133,7 +151,9 @@ impl HealthClient {
             self.limiter.until_ready().await;
             metrics.quota_wait(self.user(), waited.elapsed().as_secs_f64());
             let token = self.tokens.access_token().await?;
-            let (attempt, status) = self.attempt(&method, &url, query, body, &token).await;
+            let (attempt, status) = self
+                .attempt(&method, &url, (query, body), &token, decode)
+                .await;
             metrics.api_request(self.user(), endpoint.clone(), &status);
             match attempt {
                 Attempt::Done(v) => return Ok(v),
@@ -185,14 +205,14 @@ impl HealthClient {
         }
     }
 
-    async fn attempt(
+    async fn attempt<T>(
         &self,
         method: &Method,
         url: &Url,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
+        (query, body): (&[(&str, &str)], Option<&Value>),
         token: &Secret,
-    ) -> (Attempt, String) {
+        decode: &(dyn Fn(&[u8]) -> Result<T, serde_json::Error> + Sync),
+    ) -> (Attempt<T>, String) {
         let mut req = self
             .http
             .request(method.clone(), url.clone())
@@ -211,27 +231,34 @@ impl HealthClient {
             }
         };
         let status = resp.status();
-        (Self::judge(resp, status).await, status.as_u16().to_string())
+        (
+            Self::judge(resp, status, decode).await,
+            status.as_u16().to_string(),
+        )
     }
 
     /// What an answer means for the request.
-    async fn judge(resp: reqwest::Response, status: StatusCode) -> Attempt {
+    async fn judge<T>(
+        resp: reqwest::Response,
+        status: StatusCode,
+        decode: &(dyn Fn(&[u8]) -> Result<T, serde_json::Error> + Sync),
+    ) -> Attempt<T> {
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let text = match resp.text().await {
-            Ok(t) => t,
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
             Err(e) => return Attempt::Retry(format!("reading the body: {}", e.without_url())),
         };
         if status.is_success() {
-            return match serde_json::from_str(&text) {
+            return match decode(&bytes) {
                 Ok(v) => Attempt::Done(v),
                 Err(e) => Attempt::Retry(format!("unreadable JSON ({e})")),
             };
         }
-        let error = GoogleError::parse(&text);
+        let error = GoogleError::parse(&String::from_utf8_lossy(&bytes));
         match status {
             StatusCode::TOO_MANY_REQUESTS => Attempt::RateLimited(retry_after),
             StatusCode::UNAUTHORIZED => Attempt::Unauthorized,

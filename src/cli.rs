@@ -54,6 +54,9 @@ pub enum Command {
     },
     /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
     Sim(crate::sim::SimArgs),
+    /// Backfill N simulated days into the INFLUXDB_* target (a scratch one) and print requests
+    /// against the API's minimum, CPU per point, peak and idle memory (docs/performance.md).
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Exit status for a configuration problem.
@@ -77,6 +80,13 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run { once } => runtime.block_on(run(&env, once)),
         Command::Check => runtime.block_on(check(&env)),
         Command::Sim(args) => runtime.block_on(sim(args)),
+        Command::Bench(args) => match runtime.block_on(crate::bench::run(args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(why) => {
+                eprintln!("bench: {why}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Auth(args) => match runtime.block_on(crate::consent::run(&env, args)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(crate::consent::AuthFailure::Config(e)) => config_error(e),

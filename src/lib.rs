@@ -26,11 +26,13 @@
 //! | [`consent`] | `fitbit-influx auth`: the first refresh token through Google's consent (PKCE) |
 //! | [`cli`] | the command line: `run`, `check`, `auth`, `health`, `sim` |
 //! | [`sim`] | `fitbit-influx sim`: a Google Health API v4 simulator for tests and the demo |
+//! | [`bench`] | `fitbit-influx bench`: a measured backfill (requests, CPU per point, memory) |
 //!
 //! `main.rs` only parses the command line and hands over to [`cli::main`].
 
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod config;

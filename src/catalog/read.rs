@@ -179,9 +179,15 @@ pub fn opt_str<'a>(v: &'a Value, path: &str) -> Option<&'a str> {
 pub fn timestamp(v: &Value, path: &str) -> Result<DateTime<Utc>, ConvertError> {
     at(v, path)
         .and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
+        .and_then(timestamp_of)
         .ok_or_else(|| missing(path, v))
+}
+
+/// An RFC 3339 timestamp (`google.protobuf.Timestamp` in JSON) as UTC.
+pub fn timestamp_of(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// A `google.type.Date` object.

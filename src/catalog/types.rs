@@ -156,6 +156,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 1,
         measurements: &[&HEART_RATE],
         convert: heart_rate,
+        decode_page: Some(super::typed::heart_rate),
     },
     DataType {
         name: "steps",
@@ -168,6 +169,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 7,
         measurements: &[&STEPS],
         convert: steps,
+        decode_page: None,
     },
     DataType {
         name: "steps-daily",
@@ -177,6 +179,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&STEPS_DAILY],
         convert: steps_daily,
+        decode_page: None,
     },
     DataType {
         name: "daily-resting-heart-rate",
@@ -188,6 +191,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&RESTING_HEART_RATE],
         convert: resting_heart_rate,
+        decode_page: None,
     },
     DataType {
         name: "sleep",
@@ -200,6 +204,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 30,
         measurements: &[&SLEEP, &SLEEP_STAGE],
         convert: sleep,
+        decode_page: None,
     },
     DataType {
         // Before weight: BMI needs the latest height.
@@ -212,6 +217,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 365,
         measurements: &[&body::HEIGHT],
         convert: body::height,
+        decode_page: None,
     },
     DataType {
         name: "weight",
@@ -223,6 +229,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&WEIGHT],
         convert: weight,
+        decode_page: None,
     },
     DataType {
         name: "body-fat",
@@ -234,6 +241,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&body::BODY_FAT],
         convert: body::body_fat,
+        decode_page: None,
     },
     // Activity: daily totals from dailyRollUp in the largest windows the caps allow.
     DataType {
@@ -243,6 +251,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&activity::DISTANCE_DAILY],
         convert: activity::distance_daily,
+        decode_page: None,
     },
     DataType {
         name: "floors-daily",
@@ -251,6 +260,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&activity::FLOORS_DAILY],
         convert: activity::floors_daily,
+        decode_page: None,
     },
     DataType {
         name: "elevation-daily",
@@ -259,6 +269,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&activity::ELEVATION_DAILY],
         convert: activity::elevation_daily,
+        decode_page: None,
     },
     DataType {
         name: "calories-daily",
@@ -268,6 +279,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 14,
         measurements: &[&activity::CALORIES_DAILY],
         convert: activity::total_calories_daily,
+        decode_page: None,
     },
     DataType {
         name: "active-energy-daily",
@@ -276,6 +288,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&activity::CALORIES_DAILY],
         convert: activity::active_energy_daily,
+        decode_page: None,
     },
     DataType {
         name: "active-minutes-daily",
@@ -285,6 +298,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 14,
         measurements: &[&activity::ACTIVE_MINUTES_DAILY],
         convert: activity::active_minutes_daily,
+        decode_page: None,
     },
     DataType {
         name: "heart-zone-time-daily",
@@ -293,6 +307,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&activity::HEART_ZONE_TIME_DAILY],
         convert: activity::heart_zone_time_daily,
+        decode_page: None,
     },
     DataType {
         name: "active-zone-minutes",
@@ -305,6 +320,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 30,
         measurements: &[&activity::ACTIVE_ZONE_MINUTES],
         convert: activity::active_zone_minutes,
+        decode_page: None,
     },
     DataType {
         name: "activity-level",
@@ -316,6 +332,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 30,
         measurements: &[&activity::ACTIVITY_LEVEL],
         convert: activity::activity_level,
+        decode_page: None,
     },
     DataType {
         name: "exercise",
@@ -329,6 +346,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 31,
         measurements: &[&activity::EXERCISE],
         convert: activity::exercise,
+        decode_page: None,
     },
     // Heart and sleep physiology.
     DataType {
@@ -341,6 +359,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::HEART_RATE_ZONES],
         convert: health::heart_rate_zones,
+        decode_page: None,
     },
     DataType {
         name: "hrv",
@@ -352,6 +371,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 30,
         measurements: &[&health::HRV],
         convert: health::hrv,
+        decode_page: None,
     },
     DataType {
         name: "hrv-daily",
@@ -363,6 +383,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::HRV_DAILY],
         convert: health::hrv_daily,
+        decode_page: None,
     },
     DataType {
         name: "spo2",
@@ -374,6 +395,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 30,
         measurements: &[&health::SPO2],
         convert: health::spo2,
+        decode_page: None,
     },
     DataType {
         name: "spo2-daily",
@@ -385,6 +407,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::SPO2_DAILY],
         convert: health::spo2_daily,
+        decode_page: None,
     },
     DataType {
         name: "respiratory-rate-daily",
@@ -396,6 +419,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::RESPIRATORY_RATE_DAILY],
         convert: health::respiratory_rate_daily,
+        decode_page: None,
     },
     DataType {
         name: "respiratory-rate-sleep",
@@ -407,6 +431,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::RESPIRATORY_RATE_SLEEP],
         convert: health::respiratory_rate_sleep,
+        decode_page: None,
     },
     DataType {
         name: "sleep-temperature",
@@ -418,6 +443,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::SLEEP_TEMPERATURE],
         convert: health::sleep_temperature,
+        decode_page: None,
     },
     DataType {
         name: "vo2max-daily",
@@ -429,6 +455,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::VO2MAX_DAILY],
         convert: health::vo2max_daily,
+        decode_page: None,
     },
     DataType {
         name: "run-vo2max",
@@ -440,6 +467,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 90,
         measurements: &[&health::RUN_VO2MAX],
         convert: health::run_vo2max,
+        decode_page: None,
     },
     // Devices: battery and last sync, every round.
     DataType {
@@ -452,6 +480,7 @@ pub static CATALOG: &[DataType] = &[
         window_days: 1,
         measurements: &[&body::DEVICE],
         convert: body::device_snapshot,
+        decode_page: None,
     },
 ];
 

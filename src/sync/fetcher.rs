@@ -84,6 +84,20 @@ pub struct WindowReport {
 }
 
 impl WindowReport {
+    /// Skips an unreadable point: a warning that names it, and its day is counted as failed.
+    fn skip(&mut self, dt: &DataType, u: catalog::typed::Unreadable) {
+        warn!(data_type = dt.name, point = %u.name, day = ?u.day, problem = %u.what,
+            "skipping an unreadable data point; the rest of its page is written, its day is retried later");
+        let slot = match u.day {
+            Some(d) => self.unreadable.entry(d).or_insert((0, String::new())),
+            None => self.unreadable_undated.get_or_insert((0, String::new())),
+        };
+        if slot.0 == 0 {
+            slot.1 = format!("{}: {}", u.name, u.what);
+        }
+        slot.0 += 1;
+    }
+
     pub fn skipped(&self) -> usize {
         self.unreadable.values().map(|(n, _)| n).sum::<usize>()
             + self.unreadable_undated.as_ref().map_or(0, |(n, _)| *n)
@@ -99,6 +113,23 @@ impl WindowReport {
     }
 }
 
+/// One page as it was read: a JSON tree and the key of its item array, or, for an entry with a
+/// typed decoder, its points already decoded.
+pub enum PageBody {
+    Tree(Value, &'static str),
+    Decoded(catalog::typed::DecodedPage),
+}
+
+impl PageBody {
+    fn next_page_token(&self) -> Option<&str> {
+        match self {
+            PageBody::Tree(v, _) => v.get("nextPageToken").and_then(Value::as_str),
+            PageBody::Decoded(d) => d.next_page_token.as_deref(),
+        }
+        .filter(|t| !t.is_empty())
+    }
+}
+
 /// The pages of one window, requested one at a time: follows `nextPageToken` until it is absent,
 /// whatever the pages hold, and gives up after [`MAX_PAGES_PER_WINDOW`].
 pub struct Pages<'s> {
@@ -109,9 +140,12 @@ pub struct Pages<'s> {
     token: Option<String>,
     pub count: usize,
     done: bool,
+    /// Decode with the entry's typed decoder instead of building a tree.
+    typed: bool,
 }
 
 impl<'s> Pages<'s> {
+    /// Pages as JSON trees.
     pub fn new(dt: &'static DataType, window: Window, sources: &'s FetchOptions) -> Pages<'s> {
         Pages {
             dt,
@@ -121,15 +155,38 @@ impl<'s> Pages<'s> {
             token: None,
             count: 0,
             done: false,
+            typed: false,
         }
     }
 
-    /// The next page and the key of its item array, or `None` after the last one.
+    /// Pages decoded by the entry's typed decoder where it has one (and each point's source is not
+    /// needed), else as trees.
+    pub fn decoded(dt: &'static DataType, window: Window, sources: &'s FetchOptions) -> Pages<'s> {
+        Pages {
+            typed: dt.decode_page.is_some() && !sources.all,
+            ..Pages::new(dt, window, sources)
+        }
+    }
+
+    /// The next page as a tree and the key of its item array, or `None` after the last one.
     pub async fn next(
         &mut self,
         client: &HealthClient,
         cx: &Context<'_>,
     ) -> Result<Option<(Value, &'static str)>, SyncError> {
+        Ok(match self.next_page(client, cx).await? {
+            Some(PageBody::Tree(v, key)) => Some((v, key)),
+            Some(PageBody::Decoded(_)) => unreachable!("Pages::new reads trees"),
+            None => None,
+        })
+    }
+
+    /// The next page, or `None` after the last one.
+    pub async fn next_page(
+        &mut self,
+        client: &HealthClient,
+        cx: &Context<'_>,
+    ) -> Result<Option<PageBody>, SyncError> {
         if self.done {
             return Ok(None);
         }
@@ -143,25 +200,21 @@ impl<'s> Pages<'s> {
             );
             return Err(SyncError::TooManyPages(self.count));
         }
-        let (page, key) = request_page(
+        let page = request_page(
             client,
             self.dt,
-            &self.path,
+            (&self.path, self.typed),
             cx,
             (self.window, self.sources),
             self.token.as_deref(),
         )
         .await?;
         self.count += 1;
-        match page
-            .get("nextPageToken")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-        {
+        match page.next_page_token() {
             Some(t) => self.token = Some(t.to_string()),
             None => self.done = true,
         }
-        Ok(Some((page, key)))
+        Ok(Some(page))
     }
 }
 
@@ -173,55 +226,24 @@ pub async fn fetch_window(
     cx: &Context<'_>,
     (window, sources): (Window, &FetchOptions),
 ) -> Result<WindowReport, SyncError> {
-    let by_end = matches!(
-        dt.fetch,
-        Fetch::List {
-            filter: WindowFilter::SessionEnd,
-            ..
-        }
-    );
     let mut report = WindowReport::default();
-    let tag_sources = sources.all && matches!(dt.fetch, Fetch::List { .. });
-    let mut pages = Pages::new(dt, window, sources);
+    let mut pages = Pages::decoded(dt, window, sources);
     // Per-minute heart rate: the window's minutes, written once the window is complete.
     let mut minutes = sources
         .per_minute(dt)
         .then(catalog::minute::MinuteSummary::default);
-    while let Some((page, key)) = pages.next(client, cx).await? {
-        let mut points = Vec::new();
-        for item in page
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            match (dt.convert)(item, cx) {
-                Ok(p) if tag_sources => {
-                    let source = source_of(item);
-                    points.extend(p.into_iter().map(|p| p.tag("source", source.clone())));
+    while let Some(page) = pages.next_page(client, cx).await? {
+        let points = match page {
+            PageBody::Decoded(d) => {
+                for u in d.unreadable {
+                    report.skip(dt, u);
                 }
-                Ok(p) => points.extend(p),
-                Err(e) => {
-                    let day = catalog::read::item_day(item, by_end, cx.tz);
-                    if e.incomplete {
-                        tracing::info!(data_type = dt.name, point = %catalog::read::item_name(item), "{}; its day stays open", e.what);
-                        report.incomplete.insert(day.unwrap_or(window.to));
-                        continue;
-                    }
-                    let name = catalog::read::item_name(item);
-                    warn!(data_type = dt.name, point = %name, day = ?day, problem = %e.what,
-                        "skipping an unreadable data point; the rest of its page is written, its day is retried later");
-                    let slot = match day {
-                        Some(d) => report.unreadable.entry(d).or_insert((0, String::new())),
-                        None => report.unreadable_undated.get_or_insert((0, String::new())),
-                    };
-                    if slot.0 == 0 {
-                        slot.1 = format!("{name}: {}", e.what);
-                    }
-                    slot.0 += 1;
-                }
+                d.points
             }
-        }
+            PageBody::Tree(page, key) => {
+                tree_points(dt, cx, (&page, key), (window, sources), &mut report)
+            }
+        };
         match &mut minutes {
             Some(summary) => points.iter().for_each(|p| summary.add(p)),
             None => {
@@ -239,14 +261,60 @@ pub async fn fetch_window(
     Ok(report)
 }
 
+/// The points of a page read as a tree: each item converted (and tagged with its source when
+/// every source is stored); unreadable items skipped and reported, unfinished ones keep their day open.
+fn tree_points(
+    dt: &'static DataType,
+    cx: &Context<'_>,
+    (page, key): (&Value, &str),
+    (window, sources): (Window, &FetchOptions),
+    report: &mut WindowReport,
+) -> Vec<crate::point::Point> {
+    let by_end = matches!(
+        dt.fetch,
+        Fetch::List {
+            filter: WindowFilter::SessionEnd,
+            ..
+        }
+    );
+    let tag_sources = sources.all && matches!(dt.fetch, Fetch::List { .. });
+    let mut points = Vec::new();
+    for item in page
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match (dt.convert)(item, cx) {
+            Ok(p) if tag_sources => {
+                let source = source_of(item);
+                points.extend(p.into_iter().map(|p| p.tag("source", source.clone())));
+            }
+            Ok(p) => points.extend(p),
+            Err(e) => {
+                let day = catalog::read::item_day(item, by_end, cx.tz);
+                if e.incomplete {
+                    tracing::info!(data_type = dt.name, point = %catalog::read::item_name(item), "{}; its day stays open", e.what);
+                    report.incomplete.insert(day.unwrap_or(window.to));
+                    continue;
+                }
+                let name = catalog::read::item_name(item);
+                let what = e.what.to_string();
+                report.skip(dt, catalog::typed::Unreadable { day, name, what });
+            }
+        }
+    }
+    points
+}
+
 async fn request_page(
     client: &HealthClient,
     dt: &'static DataType,
-    path: &str,
+    (path, typed): (&str, bool),
     cx: &Context<'_>,
     (window, sources): (Window, &FetchOptions),
     page_token: Option<&str>,
-) -> Result<(Value, &'static str), SyncError> {
+) -> Result<PageBody, SyncError> {
     let family = sources.family_name();
     match dt.fetch {
         Fetch::List { page_size, .. } => {
@@ -272,7 +340,12 @@ async fn request_page(
             } else {
                 format!("{path}:reconcile")
             };
-            Ok((client.get(&path, &q).await?, "dataPoints"))
+            match dt.decode_page.filter(|_| typed) {
+                Some(decode) => Ok(PageBody::Decoded(
+                    client.get_decoded(&path, &q, &|b| decode(b, cx)).await?,
+                )),
+                None => Ok(PageBody::Tree(client.get(&path, &q).await?, "dataPoints")),
+            }
         }
         Fetch::DailyRollUp => {
             let mut body = dt.daily_rollup_body(window.from, window.to, page_token);
@@ -280,7 +353,7 @@ async fn request_page(
                 body["dataSourceFamily"] = Value::String(f);
             }
             let page = client.post(&format!("{path}:dailyRollUp"), &body).await?;
-            Ok((page, "rollupDataPoints"))
+            Ok(PageBody::Tree(page, "rollupDataPoints"))
         }
         Fetch::Snapshot { .. } => unreachable!("snapshots are not windowed"),
     }
