@@ -7,7 +7,8 @@
 //! | [`planner`] | which windows to fetch, from a type's coverage ([`crate::coverage`]) |
 //! | [`fetcher`] | one window: pages → points → InfluxDB, unreadable points skipped and reported |
 //! | [`verify`] | what InfluxDB holds against what the API says, day by day |
-//! | this module | the round: recent days of every type first, then history; bookkeeping |
+//! | `booking` | a window's outcome into the coverage: final, open, failed; what a failure means |
+//! | this module | the round: recent days of every type first, then history |
 //!
 //! A window's days are recorded (final, open or failed) only after InfluxDB acknowledged its points,
 //! and the state file is saved right then: a kill at any moment loses nothing and repeats at most one
@@ -15,18 +16,20 @@
 //! the windows after it: its days are retried with backoff ([`crate::coverage::retry_delay`]).
 
 pub mod account;
+mod booking;
 pub mod fetcher;
 pub mod horizon;
 pub mod planner;
 pub mod verify;
 
 use crate::api::{ApiError, HealthClient};
-use crate::auth::AuthError;
+
 use crate::catalog::{self, Context, DataType, Fetch};
-use crate::coverage::{Coverage, DayOutcome};
+use crate::coverage::Coverage;
 use crate::influx::{InfluxReader, InfluxWriter, WriteError};
 use crate::state::SharedState;
 use account::Account;
+use booking::{classify_stop, note_write_failure};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use horizon::Horizon;
 use planner::{Plan, Window};
@@ -515,171 +518,6 @@ impl UserSync {
             }
         }
     }
-
-    fn coverage(&self, dt: &DataType) -> Coverage {
-        self.state.read(|s| {
-            s.users
-                .get(&self.user)
-                .and_then(|u| u.coverage.get(dt.name))
-                .cloned()
-                .unwrap_or_default()
-        })
-    }
-
-    fn update_coverage(&self, dt: &DataType, f: impl FnOnce(&mut Coverage)) -> Result<(), String> {
-        self.state
-            .update(|s| {
-                let c = s
-                    .users
-                    .entry(self.user.clone())
-                    .or_default()
-                    .coverage
-                    .entry(dt.name.to_string())
-                    .or_default();
-                f(c)
-            })
-            .map_err(|e| e.to_string())
-    }
-
-    /// Shows a type's coverage in `/metrics`.
-    fn publish_coverage(&self, dt: &DataType, a: &Account) {
-        let coverage = self.state.read(|s| {
-            s.users
-                .get(&self.user)
-                .and_then(|u| u.coverage.get(dt.name))
-                .cloned()
-        });
-        if let Some(c) = coverage {
-            let figures = crate::metrics::CoverageFigures::of(&c, a.start, a.tz, Utc::now());
-            crate::metrics::METRICS.coverage(&self.user, dt.name, &figures);
-        }
-    }
-
-    /// Records a written window's days: failed where points were unreadable, open where data may
-    /// still change, final otherwise.
-    fn record_window(
-        &self,
-        dt: &DataType,
-        a: &Account,
-        horizon: &Horizon,
-        w: Window,
-        r: &fetcher::WindowReport,
-        report: &mut RoundReport,
-    ) {
-        let now = Utc::now();
-        let recorder = catalog::recorder_of(dt.api_type);
-        let saved = self.update_coverage(dt, |c| {
-            for day in w.days() {
-                if let Some(problem) = r.problem_on(day) {
-                    c.record_failure(day, &problem, now);
-                    continue;
-                }
-                let end = catalog::read::local_midnight(day + Duration::days(1), a.tz);
-                let outcome = if r.incomplete.contains(&day) {
-                    DayOutcome::Open
-                } else {
-                    horizon.judge(end, recorder)
-                };
-                c.record_written(day, outcome, now);
-            }
-        });
-        self.publish_coverage(dt, a);
-        report.points += r.points;
-        report.skipped_points += r.skipped();
-        match saved {
-            Ok(()) => report.windows_ok += 1,
-            Err(e) => {
-                report.windows_failed += 1;
-                report.last_error = Some(e);
-            }
-        }
-        tracing::debug!(points = r.points, pages = r.pages, from = %w.from, to = %w.to, "window written");
-    }
-
-    /// Books a failed window. `Ok(Some(true))`: plan the type again (smaller windows);
-    /// `Ok(Some(false))`/`Ok(None)`: go on with the next window.
-    fn handle_failure(
-        &mut self,
-        dt: &'static DataType,
-        w: Window,
-        e: SyncError,
-        report: &mut RoundReport,
-    ) -> Result<Option<bool>, Stop> {
-        if let SyncError::Api(api) = &e {
-            if let Some(stop) = classify_stop(api) {
-                return Err(stop);
-            }
-            match api {
-                ApiError::NotAvailable { status, message } => {
-                    warn!(user = %self.user, data_type = dt.name, status, %message,
-                        "data type not available (scope not granted, or not offered for this account); skipping it until restart");
-                    self.skipped.insert(dt.name);
-                    return Ok(Some(false));
-                }
-                ApiError::Rejected {
-                    reason: Some(reason),
-                    metadata,
-                    message,
-                    ..
-                } if reason == "INVALID_ROLLUP_QUERY_DURATION" => {
-                    let cap = metadata
-                        .get("maxDurationDays")
-                        .and_then(|d| d.parse::<u32>().ok())
-                        .filter(|d| *d >= 1 && (*d as i64) < w.days_count());
-                    if let Some(cap) = cap {
-                        warn!(user = %self.user, data_type = dt.name, max_days = cap, "the API caps this rollup's range; using smaller windows");
-                        self.window_caps.insert(dt.name, cap);
-                        return Ok(Some(true));
-                    }
-                    tracing::debug!(%message, "range cap without a usable maxDurationDays");
-                }
-                ApiError::Rejected {
-                    reason: Some(reason),
-                    metadata,
-                    message,
-                    ..
-                } if reason == "UNSUPPORTED_DATA_TYPE_ACTION" => {
-                    let allowed = metadata
-                        .get("allowed_actions")
-                        .cloned()
-                        .unwrap_or_else(|| "not given".into());
-                    let why = format!(
-                        "the API does not offer this request for {} (allowed actions: {allowed}): {}",
-                        dt.api_type,
-                        message.trim_end_matches('.')
-                    );
-                    warn!(user = %self.user, data_type = dt.name, %allowed, "{why}; this catalog entry is disabled (please report it)");
-                    let _ = self.update_coverage(dt, |c| c.disabled = Some(why));
-                    return Ok(Some(false));
-                }
-                _ => {}
-            }
-        }
-        if let SyncError::Write(we @ WriteError::Target { .. }) = &e {
-            return Err(Stop::Write(we.to_string()));
-        }
-        if let SyncError::Write(we) = &e {
-            note_write_failure(report, we);
-        }
-        let text = e.to_string();
-        let now = Utc::now();
-        let mut attempts = 0;
-        let saved = self.update_coverage(dt, |c| {
-            for day in w.days() {
-                attempts = attempts.max(c.record_failure(day, &text, now));
-            }
-        });
-        report.windows_failed += 1;
-        report.last_error = Some(saved.err().unwrap_or_else(|| text.clone()));
-        if attempts >= crate::coverage::REPORT_AFTER_ATTEMPTS {
-            warn!(user = %self.user, data_type = dt.name, from = %w.from, to = %w.to, attempts, error = %text,
-                "window keeps failing; it is retried with backoff (see `fitbit-influx status`)");
-        } else {
-            warn!(user = %self.user, data_type = dt.name, from = %w.from, to = %w.to, error = %text,
-                "window failed; its days are retried in a few minutes, the next windows go on");
-        }
-        Ok(None)
-    }
 }
 
 /// Which part of the plan a pass takes.
@@ -697,22 +535,5 @@ impl Phase {
             Phase::Recent(from) => w.to >= from,
             Phase::History(from) => w.to < from,
         }
-    }
-}
-
-fn note_write_failure(report: &mut RoundReport, e: &WriteError) {
-    if matches!(e, WriteError::Target { .. } | WriteError::GaveUp { .. }) {
-        report.write_refused = Some(e.to_string());
-    }
-}
-
-/// Errors that end the round for this user: the credentials were refused, or the grant is gone.
-fn classify_stop(e: &ApiError) -> Option<Stop> {
-    match e {
-        ApiError::Auth(
-            a @ (AuthError::Revoked { .. } | AuthError::NoToken(_) | AuthError::BadClient { .. }),
-        ) => Some(Stop::Auth(a.to_string())),
-        ApiError::PermissionLost { .. } => Some(Stop::Permission(e.to_string())),
-        _ => None,
     }
 }
