@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the parts that cannot run here (no Docker engine, no Grafana server), with the tools that can:
 #   - the Dockerfile with hadolint;
-#   - both compose files against the compose-spec schema;
+#   - both compose files against the compose-spec schema, the image workflow against GitHub's;
+#   - README, .env.example and docker-compose.yml naming the same settings;
 #   - the Grafana provisioning YAML against a schema, and every panel's datasource uid;
 #   - the dashboards: generated JSON in sync with scripts/dashboards.py, and type-checked against
 #     Grafana's own @grafana/schema with tsc --strict.
@@ -21,6 +22,12 @@ echo "== hadolint Dockerfile"
 
 echo "== compose-spec: docker-compose.yml docker-compose.dev.yml"
 "$tools/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.dev.yml
+
+echo "== GitHub workflow (multi-arch image)"
+"$tools/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/image.yml
+
+echo "== README, .env.example and docker-compose.yml agree on the settings"
+python3 scripts/check_env.py
 
 echo "== grafana provisioning"
 "$tools/bin/python" scripts/check_grafana.py
