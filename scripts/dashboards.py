@@ -5,7 +5,8 @@ Run it after changing a panel: `python3 scripts/dashboards.py`. The test suite r
 when the committed JSON differs from what it generates, so the files and this script never drift.
 
 Every query is InfluxQL (works on InfluxDB 1.x, 2.x through its DBRP mapping, and 3.x) against the schema in
-docs/schema.md. Daily values are grouped in the dashboard's time-zone variable `$tz`; `$user` picks the person.
+docs/schema.md. Daily values are grouped in the dashboard's time-zone variable `$tz`, which defaults to the
+selected person's own zone (measurement `person`); `$user` picks the person.
 """
 
 import json
@@ -21,6 +22,9 @@ TZ = "tz('$tz')"
 def daily(fill="none"):
     """Daily buckets in the dashboard's time zone. InfluxQL wants tz() last, after fill()."""
     return f"GROUP BY time(1d) fill({fill}) {TZ}"
+
+# The dashboards' zone variable: the selected person's time zone, as the daemon last wrote it.
+TZ_QUERY = "SELECT last(\"time_zone\") FROM \"person\" WHERE \"user\" = '$user'"
 
 ZONES = ["Europe/Berlin", "Europe/London", "Europe/Paris", "Europe/Madrid", "Europe/Zurich", "Europe/Vienna",
          "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Asia/Tokyo",
@@ -122,10 +126,15 @@ def dashboard(uid, title, panels, days=30):
                 "current": {"text": "me", "value": "me"}, "options": [],
             },
             {
-                "type": "custom", "name": "tz", "label": "Time zone",
-                "query": ",".join(ZONES), "multi": False, "includeAll": False,
-                "current": {"text": ZONES[0], "value": ZONES[0]},
-                "options": [{"text": z, "value": z, "selected": i == 0} for i, z in enumerate(ZONES)],
+                # The person's own zone first (the daemon writes it from the account's settings into
+                # "person"), then a few common ones; any other IANA zone can be typed in. No saved
+                # current value: Grafana takes the first option, the person's zone, on every load.
+                "type": "query", "name": "tz", "label": "Time zone",
+                "datasource": DATASOURCE,
+                "query": TZ_QUERY,
+                "refresh": 1, "sort": 0, "multi": False, "includeAll": False, "allowCustomValue": True,
+                "staticOptions": [{"text": z, "value": z} for z in ZONES], "staticOptionsOrder": "after",
+                "current": {"text": "", "value": ""}, "options": [],
             },
         ]},
         "panels": panels,

@@ -66,6 +66,7 @@ pub struct HealthClient {
     tokens: Arc<TokenManager>,
     limiter: DefaultDirectRateLimiter,
     pacing: Pacing,
+    sent: std::sync::atomic::AtomicU64,
 }
 
 /// What one attempt ended in.
@@ -98,11 +99,22 @@ impl HealthClient {
             tokens,
             limiter: RateLimiter::direct(quota),
             pacing,
+            sent: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     pub fn user(&self) -> &str {
         self.tokens.user()
+    }
+
+    /// Requests sent so far (every attempt, answered or not).
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The pace requests are held to.
+    pub fn requests_per_minute(&self) -> u32 {
+        self.pacing.requests_per_minute.max(1)
     }
 
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, ApiError> {
@@ -151,6 +163,7 @@ impl HealthClient {
             self.limiter.until_ready().await;
             metrics.quota_wait(self.user(), waited.elapsed().as_secs_f64());
             let token = self.tokens.access_token().await?;
+            self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (attempt, status) = self
                 .attempt(&method, &url, (query, body), &token, decode)
                 .await;

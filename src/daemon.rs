@@ -372,6 +372,7 @@ async fn user_round(
             let wait_s = slot.next.saturating_duration_since(now).as_secs();
             info!(
                 user,
+                requests = report.requests,
                 windows = report.windows_ok,
                 failed = report.windows_failed,
                 points = report.points,

@@ -11,7 +11,9 @@ use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-const TZ: Tz = chrono_tz::Europe::Berlin;
+/// The simulated person's zone: not the dashboards' first static option, so the zone variable must
+/// come from what the daemon wrote (measurement `person`).
+const TZ: Tz = chrono_tz::Asia::Tokyo;
 const DAYS: u32 = 30;
 
 /// Grafana's substitutions: `$timeFilter` as epoch milliseconds, `$__interval`, and the variables.
@@ -84,6 +86,7 @@ async fn every_panel_query_returns_rows_and_the_stats_are_true() {
     let sim = start(|a| {
         a.days = DAYS;
         a.heart_rate_every = 300;
+        a.tz = TZ;
         // A complete today: the stat panels' truth does not move while the test runs.
         a.end = Some(today);
     })
@@ -100,20 +103,29 @@ async fn every_panel_query_returns_rows_and_the_stats_are_true() {
     let mut pie_counts: BTreeMap<String, i64> = BTreeMap::new();
     for (file, d) in dashboards() {
         let (from_ms, to_ms, first_day) = range_ms(&d);
+        // Each query variable's first option, which Grafana selects (no value is saved): the one
+        // person, and that person's own time zone ahead of the static ones.
         for v in d["templating"]["list"].as_array().unwrap() {
-            if v["type"] == "query" {
-                let series = query(
-                    &s,
-                    &db,
-                    &grafana_query(v["query"].as_str().unwrap(), from_ms, to_ms),
-                )
-                .await;
-                assert_eq!(
-                    series[0]["values"][0][1], "me",
-                    "{file}: variable {}",
-                    v["name"]
-                );
-            }
+            assert_eq!(v["type"], "query", "{file}: {}", v["name"]);
+            let series = query(
+                &s,
+                &db,
+                &grafana_query(v["query"].as_str().unwrap(), from_ms, to_ms),
+            )
+            .await;
+            let expected = match v["name"].as_str().unwrap() {
+                "user" => "me",
+                "tz" => {
+                    assert_eq!(v["staticOptionsOrder"], "after", "{file}");
+                    TZ.name()
+                }
+                other => panic!("{file}: unexpected variable {other}"),
+            };
+            assert_eq!(
+                series[0]["values"][0][1], expected,
+                "{file}: variable {}",
+                v["name"]
+            );
         }
         for p in d["panels"].as_array().unwrap() {
             let title = p["title"].as_str().unwrap();

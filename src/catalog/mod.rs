@@ -9,6 +9,7 @@ mod activity;
 mod body;
 mod health;
 pub mod minute;
+pub mod person;
 pub mod read;
 pub mod typed;
 mod types;
@@ -231,5 +232,7 @@ pub fn measurements() -> Vec<&'static Measurement> {
     }
     // Written instead of heart_rate with HEART_RATE_RESOLUTION=minute.
     out.push(&minute::HEART_RATE_MINUTE);
+    // Written every round, for the dashboards.
+    out.push(&person::PERSON);
     out
 }

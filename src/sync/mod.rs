@@ -56,6 +56,8 @@ pub const RECENT_DAYS: i64 = 7;
 /// What one round did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RoundReport {
+    /// API requests the round made (every attempt).
+    pub requests: u64,
     pub windows_ok: usize,
     pub windows_failed: usize,
     pub points: usize,
@@ -255,7 +257,13 @@ impl UserSync {
         for dt in catalog::CATALOG {
             self.publish_coverage(dt, &account);
         }
+        // The person's time zone, where the dashboards read it.
+        let person = catalog::person::point(&self.user, account.tz, Utc::now());
+        if let Err(e) = self.writer.write(&[person]).await {
+            warn!(user = %self.user, error = %e, "could not write the person's settings for the dashboards");
+        }
         let mut report = RoundReport::default();
+        let sent_before = self.client.requests_sent();
         let r = self.fetch_due(&account, refresh_before, &mut report).await;
         if let Err(stop) = r {
             return stop.into();
@@ -279,6 +287,7 @@ impl UserSync {
                 }
             }
         }
+        report.requests = self.client.requests_sent() - sent_before;
         RoundOutcome::Done(report)
     }
 
@@ -483,12 +492,30 @@ impl UserSync {
                 .collect();
             let mut left: i64 = windows.iter().map(Window::days_count).sum();
             let mut replan = false;
+            // Pages per window so far, for the time left at the request pace.
+            let (mut done, mut pages) = (0usize, 0usize);
+            let count = windows.len();
             for w in windows {
                 left -= w.days_count();
                 if w.days().all(|d| coverage.open_days.contains(d)) {
                     info!("{}: {} → {} (refresh)", dt.name, w.from, w.to);
                 } else if w.days().any(|d| coverage.failed.contains_key(&d)) {
                     info!("{}: {} → {} (retry)", dt.name, w.from, w.to);
+                } else if done > 0 && left > 0 {
+                    let requests = (count - done - 1) as f64 * pages as f64 / done as f64;
+                    let minutes = requests / self.client.requests_per_minute() as f64;
+                    info!(
+                        "{}: {} → {} ({left} days left, about {} at {} requests a minute)",
+                        dt.name,
+                        w.from,
+                        w.to,
+                        if minutes < 1.0 {
+                            "a minute".to_string()
+                        } else {
+                            format!("{:.0} minutes", minutes.ceil())
+                        },
+                        self.client.requests_per_minute()
+                    );
                 } else {
                     info!("{}: {} → {} ({left} days left)", dt.name, w.from, w.to);
                 }
@@ -498,6 +525,8 @@ impl UserSync {
                         .await;
                 match result {
                     Ok(r) => {
+                        done += 1;
+                        pages += r.pages;
                         self.record_window(dt, a, horizon, w, &r, report);
                     }
                     Err(e) => {
