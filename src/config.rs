@@ -83,11 +83,24 @@ impl Env {
     pub fn from_process() -> Env {
         // Every field is an Option<String>, so deserialisation cannot fail on content; a non-UTF-8
         // variable is the only way it can, and then treating everything as unset would hide it.
-        let mut env = envy::from_env::<Env>().unwrap_or_else(|e| {
+        envy::from_env::<Env>().unwrap_or_else(|e| {
             eprintln!("environment: {e}");
             std::process::exit(2)
         });
-        env.per_user_tokens = per_user_tokens(std::env::vars());
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        match with_secret_files(vars) {
+            Ok(vars) => Env::from_map(vars),
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2)
+            }
+        }
+    }
+
+    fn from_map(map: HashMap<String, String>) -> Env {
+        let mut env: Env =
+            envy::from_iter(map.clone()).expect("string-only fields always deserialize");
+        env.per_user_tokens = per_user_tokens(map);
         env
     }
 
@@ -97,11 +110,42 @@ impl Env {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let mut env: Env =
-            envy::from_iter(map.clone()).expect("string-only fields always deserialize");
-        env.per_user_tokens = per_user_tokens(map);
-        env
+        Env::from_map(with_secret_files(map).unwrap_or_else(|e| panic!("{e}")))
     }
+}
+
+/// Secrets that may come from a file (the Docker secrets convention): `X_FILE=/run/secrets/x`
+/// stands for `X` when `X` itself is unset; the file's content without surrounding whitespace.
+const SECRET_FILE_VARIABLES: &[&str] = &[
+    "GOOGLE_CLIENT_SECRET",
+    "GOOGLE_REFRESH_TOKEN",
+    "INFLUXDB_TOKEN",
+    "INFLUXDB_PASSWORD",
+];
+
+fn with_secret_files(
+    mut vars: HashMap<String, String>,
+) -> Result<HashMap<String, String>, ConfigError> {
+    let files: Vec<(String, String)> = vars
+        .iter()
+        .filter_map(|(k, path)| {
+            let base = k.strip_suffix("_FILE")?;
+            let secret =
+                SECRET_FILE_VARIABLES.contains(&base) || base.starts_with(PER_USER_TOKEN_PREFIX);
+            secret.then(|| (base.to_string(), path.clone()))
+        })
+        .collect();
+    for (base, path) in files {
+        if vars.get(&base).is_some_and(|v| !v.trim().is_empty()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+            variable: format!("{base}_FILE").into(),
+            problem: format!("cannot read {path}: {e}"),
+        })?;
+        vars.insert(base, text.trim().to_string());
+    }
+    Ok(vars)
 }
 
 const PER_USER_TOKEN_PREFIX: &str = "GOOGLE_REFRESH_TOKEN_";

@@ -180,3 +180,18 @@ fn check_says_when_influxdb_is_unreachable() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.starts_with("InfluxDB is unreachable:"), "{stdout}");
 }
+
+#[test]
+fn an_unreadable_secret_file_exits_2_naming_the_variable() {
+    let (out, _, err) = run(bin()
+        .arg("check")
+        .env("INFLUXDB_URL", "http://127.0.0.1:9")
+        .env("INFLUXDB_ORG", "home")
+        .env("INFLUXDB_BUCKET", "b")
+        .env("INFLUXDB_TOKEN_FILE", "/nonexistent/influx_token"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.starts_with("INFLUXDB_TOKEN_FILE: cannot read /nonexistent/influx_token"),
+        "{err}"
+    );
+}

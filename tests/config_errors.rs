@@ -283,3 +283,33 @@ fn user_names_are_checked() {
         "me"
     );
 }
+
+#[test]
+fn secrets_can_come_from_files_the_docker_secrets_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("client_secret");
+    std::fs::write(&secret, "GOCSPX-from-a-file\n").unwrap();
+    let token = dir.path().join("influx_token");
+    std::fs::write(&token, "  token-from-a-file  ").unwrap();
+    let (secret, token) = (secret.display().to_string(), token.display().to_string());
+    let mut pairs: Vec<(&str, &str)> = GOOD
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "GOOGLE_CLIENT_SECRET" && *k != "INFLUXDB_TOKEN")
+        .collect();
+    pairs.push(("GOOGLE_CLIENT_SECRET_FILE", &secret));
+    pairs.push(("INFLUXDB_TOKEN_FILE", &token));
+    let c = Config::from_env(&Env::from_pairs(pairs.clone())).unwrap();
+    assert_eq!(c.google.client_secret.expose(), "GOCSPX-from-a-file");
+    match &c.influx.target {
+        InfluxTarget::V2 { token, .. } => assert_eq!(token.expose(), "token-from-a-file"),
+        other => panic!("{other:?}"),
+    }
+    // The variable itself wins over its file.
+    pairs.push(("INFLUXDB_TOKEN", "set-directly"));
+    let c = Config::from_env(&Env::from_pairs(pairs)).unwrap();
+    match &c.influx.target {
+        InfluxTarget::V2 { token, .. } => assert_eq!(token.expose(), "set-directly"),
+        other => panic!("{other:?}"),
+    }
+}
