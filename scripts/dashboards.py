@@ -145,12 +145,13 @@ def overview():
     return dashboard("fitbit-overview", "Fitbit: overview", [
         stat("Steps today", f"SELECT last(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER}", 0, 0,
              unit="none", description="Steps of the latest day (the day's total from the daily rollup)."),
-        stat("Resting heart rate", f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER}",
+        # Latest values however old (a scale stepped on last month still has a weight to show).
+        stat("Resting heart rate", f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE {USER}",
              6, 0, unit="bpm"),
         stat("Last night's sleep",
              f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true GROUP BY time(1d) {TZ}",
              12, 0, unit="m", description="Minutes asleep in the main sleep that ended on the latest day."),
-        stat("Weight", f"SELECT last(\"kg\") FROM \"weight\" WHERE $timeFilter AND {USER}", 18, 0, unit="kg",
+        stat("Weight", f"SELECT last(\"kg\") FROM \"weight\" WHERE {USER}", 18, 0, unit="kg",
              decimals=1),
         table("Devices",
               "SELECT last(\"battery_pct\") AS \"battery %\", last(\"last_sync_epoch_s\") * 1000 AS \"last sync\" "

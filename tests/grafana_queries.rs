@@ -192,7 +192,14 @@ async fn every_panel_query_returns_rows_and_the_stats_are_true() {
         .parse()
         .unwrap();
     assert_eq!(stats["Last night's sleep"], Some(asleep));
-    assert!(stats["Resting heart rate"].is_some() && stats["Weight"].is_some());
+    assert!(stats["Resting heart rate"].is_some());
+    // Weight: the newest weigh-in however old, from the simulator's list (newest first).
+    let (weights, _) = sim.list_all(&tok, "weight", "", None).await;
+    let newest = weights
+        .iter()
+        .find_map(|p| p["weight"]["weightGrams"].as_f64())
+        .expect("a weigh-in");
+    assert_eq!(stats["Weight"], Some(newest / 1000.0));
 
     // Days by activity level: the simulator's daily steps over the panel's days, classified here.
     // The simulated data starts on its first day; days of the range before it have no data either.
