@@ -102,7 +102,9 @@ pub struct DataType {
     /// The API's data type (`users/me/dataTypes/{api_type}/dataPoints`).
     pub api_type: &'static str,
     pub fetch: Fetch,
-    /// Civil days per request window (rollup caps are 14 or 90 days; lists have no cap but pages).
+    /// Civil days per request window: rollups the API's cap (14 or 90 days); lists, which have no
+    /// cap, about what fills a 5,000-point page at the type's usual density (a year of a daily value,
+    /// two weeks of steps, three days of heart rate), so that few pages are part-filled.
     pub window_days: u32,
     pub measurements: &'static [&'static Measurement],
     /// One API object (a data point, or a rollup window) into points.
