@@ -261,8 +261,9 @@ async fn sigterm_during_a_backfill_exits_0_within_seconds_and_resumes_later() {
         .lines()
         .find(|l| l.contains("heart-rate: "))
         .expect("a heart-rate window");
+    // Windows are logged oldest day first: the first one ends on that day.
     assert!(
-        first_window.contains(&format!("heart-rate: {next_day}")),
+        first_window.contains(&format!(" → {next_day} (")),
         "resumed at {next_day}, without fetching the open days again: {first_window}"
     );
 }
