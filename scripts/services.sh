@@ -98,7 +98,8 @@ CONF
   nginx -c "$dir/nginx.conf" -p "$dir/nginx" >"$dir/nginx/stdout.log" 2>&1 &
   echo $! >"$dir/nginx.pid"
 
-  for _ in $(seq 1 100); do
+  # influxd reloads its data first: a reused directory with much data takes a while.
+  for _ in $(seq 1 600); do
     if curl -fsS -o /dev/null "http://127.0.0.1:${INFLUX_PORT}/ping" &&
        curl -fsS -o /dev/null "http://127.0.0.1:${SHIM_PORT}/ping" &&
        curl -sS -o /dev/null "http://127.0.0.1:${STANDIN_PORT}/api/v2/buckets"; then

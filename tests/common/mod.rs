@@ -72,7 +72,22 @@ pub async fn fresh_database(s: &Servers, prefix: &str) -> String {
         .await
         .unwrap();
     assert!(resp.status().is_success(), "{:?}", resp.text().await);
-    name
+    // InfluxDB 1.6.7 under parallel CREATE DATABASEs now and then answers "database not found" to a
+    // write that follows at once: wait until an (empty, 1.x-accepted) write finds it.
+    for _ in 0..100 {
+        let probe = reqwest::Client::new()
+            .post(format!("{}/write", s.v1))
+            .query(&[("db", name.as_str())])
+            .body("")
+            .send()
+            .await
+            .unwrap();
+        if probe.status().is_success() {
+            return name;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("database {name} did not appear within 5 s")
 }
 
 /// Runs InfluxQL and returns the first statement's series (empty when there are none).
