@@ -47,15 +47,15 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let state_dir = tempfile_dir()?;
     let config = config_for(&url, &state_dir)?;
 
-    let (cpu0, wall0) = (cpu_seconds(), Instant::now());
+    let (cpu0, wall0) = (cpu_seconds()?, Instant::now());
     let result = crate::daemon::run(config, true, tokio_util::sync::CancellationToken::new()).await;
-    let (cpu, wall) = (cpu_seconds() - cpu0, wall0.elapsed());
-    let peak = status_kib("VmHWM");
+    let (cpu, wall) = (cpu_seconds()? - cpu0, wall0.elapsed());
+    let peak = status_kib("VmHWM")?;
     if let Err(e) = result {
         return Err(format!("the backfill did not complete: {e}"));
     }
     tokio::time::sleep(Duration::from_secs(args.idle_secs)).await;
-    let idle = status_kib("VmRSS");
+    let idle = status_kib("VmRSS")?;
     let stats: serde_json::Value = reqwest::get(format!("{url}/sim/stats"))
         .await
         .and_then(|r| r.error_for_status())
@@ -204,9 +204,11 @@ fn minimum_requests(points: &BTreeMap<String, u64>, days: u32) -> BTreeMap<Strin
     out
 }
 
-/// User plus system CPU seconds of this process.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+/// User plus system CPU seconds of this process; `Err` where `/proc/self/stat` cannot be read
+/// (the figures would be made up otherwise).
+fn cpu_seconds() -> Result<f64, String> {
+    let stat = std::fs::read_to_string("/proc/self/stat")
+        .map_err(|e| format!("bench needs Linux's /proc/self/stat: {e}"))?;
     // Fields after the command name (which is in parentheses and may hold spaces).
     let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = after.split_whitespace().collect();
@@ -214,16 +216,16 @@ fn cpu_seconds() -> f64 {
         fields
             .get(i)
             .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
+            .ok_or_else(|| "unreadable /proc/self/stat".to_string())
     };
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
-/// A `/proc/self/status` figure in KiB.
-fn status_kib(key: &str) -> u64 {
+/// A `/proc/self/status` figure in KiB; `Err` where it cannot be read.
+fn status_kib(key: &str) -> Result<u64, String> {
     std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
+        .map_err(|e| format!("bench needs Linux's /proc/self/status: {e}"))?
         .lines()
         .find_map(|l| {
             l.strip_prefix(key)?
@@ -233,5 +235,5 @@ fn status_kib(key: &str) -> u64 {
                 .parse()
                 .ok()
         })
-        .unwrap_or(0)
+        .ok_or_else(|| format!("no {key} in /proc/self/status"))
 }

@@ -198,8 +198,10 @@ async fn a_sleep_in_progress_waits_for_its_end_and_sdnn_zero_is_absent() {
                 s,
                 &db,
                 &format!(
-                    "SELECT * FROM sleep WHERE time >= '{}'",
-                    ts(midnight(wake) - Duration::hours(12))
+                    // Sessions are stamped at their end: the ones that ended on the wake date.
+                    "SELECT * FROM sleep WHERE time >= '{}' AND time < '{}'",
+                    ts(midnight(wake)),
+                    ts(midnight(wake + Duration::days(1)))
                 ),
             )
             .await

@@ -278,7 +278,8 @@ async fn stored(
                 (Some(min), Some(max), Some(mean)) => Fingerprint::Aggregates { min, max, mean },
                 _ => continue,
             },
-            // count(*) gives one column per field; a point has at least one.
+            // count(*) gives one column per field; a point has at least one. A row without any
+            // count is no points that day (a count, not a data value: nothing is written from it).
             None => Fingerprint::Count(
                 row.iter()
                     .skip(1)
