@@ -60,6 +60,7 @@ pub struct Env {
     influxdb_password: Option<String>,
     state_file: Option<String>,
     sync_interval: Option<String>,
+    influxdb_down_after: Option<String>,
     rate_limit_sleep: Option<String>,
     requests_per_minute: Option<String>,
     backfill_from: Option<String>,
@@ -465,6 +466,9 @@ pub struct SyncConfig {
     pub state_file: PathBuf,
     /// Time between refresh rounds once caught up.
     pub sync_interval: Duration,
+    /// How long InfluxDB writes may keep failing (retried, nothing lost) before `health`, `/readyz`
+    /// and the exit code call it a problem: short outages (a restart, an upgrade) stay quiet.
+    pub influxdb_down_after: Duration,
     /// How long to sleep after HTTP 429 when the server does not say.
     pub rate_limit_sleep: Duration,
     pub requests_per_minute: u32,
@@ -517,6 +521,11 @@ impl SyncConfig {
                 &env.sync_interval,
                 "SYNC_INTERVAL",
                 Duration::from_secs(4 * 3600),
+            )?,
+            influxdb_down_after: duration(
+                &env.influxdb_down_after,
+                "INFLUXDB_DOWN_AFTER",
+                Duration::from_secs(180),
             )?,
             rate_limit_sleep: duration(
                 &env.rate_limit_sleep,

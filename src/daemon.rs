@@ -14,7 +14,7 @@
 use crate::api::{HealthClient, Pacing, API_BACKOFF};
 use crate::auth::TokenManager;
 use crate::config::{Config, ConfigError};
-use crate::health::{Health, BEAT};
+use crate::health::Health;
 use crate::influx::{InfluxReader, InfluxWriter};
 use crate::state::{SharedState, StateError, StateStore};
 use crate::sync::fetcher::FetchOptions;
@@ -29,8 +29,9 @@ use tracing::{error, info, warn};
 pub const AUTH_RETRY: Duration = Duration::from_secs(3600);
 /// The longest wait between attempts to start a round that could not start.
 pub const START_RETRY_MAX: Duration = Duration::from_secs(300);
-/// InfluxDB unreachable (writes retrying) for longer than this makes the daemon unhealthy.
-pub const INFLUX_GRACE: Duration = Duration::from_secs(180);
+/// How often the watch looks at InfluxDB and the state file: often enough that a short
+/// `INFLUXDB_DOWN_AFTER` is honoured within seconds, cheap because it only reads two fields.
+const WATCH_EVERY: Duration = Duration::from_secs(5);
 /// The shortest pause between two rounds of one user (failed days due at once do not spin).
 const MIN_PAUSE: Duration = Duration::from_secs(5);
 
@@ -202,6 +203,7 @@ pub async fn run(
     let _beat = health.spawn_beat(beat_stop.clone());
     let _watch = spawn_watch(
         health.clone(),
+        config.sync.influxdb_down_after,
         writer.clone(),
         state.clone(),
         beat_stop.clone(),
@@ -282,6 +284,7 @@ pub async fn verify(
 /// Watches what retries hide: InfluxDB failing for minutes, the state file failing to save.
 fn spawn_watch(
     health: Health,
+    down_after: Duration,
     writer: Arc<InfluxWriter>,
     state: Arc<SharedState>,
     stop: CancellationToken,
@@ -290,7 +293,7 @@ fn spawn_watch(
         loop {
             let influx = writer.failing_since().and_then(|(since, why)| {
                 let secs = (chrono::Utc::now() - since).num_seconds().max(0) as u64;
-                (secs >= INFLUX_GRACE.as_secs())
+                (secs >= down_after.as_secs())
                     .then(|| format!("writes have failed for {secs}s ({why}); check InfluxDB and INFLUXDB_* settings"))
             });
             // A refusal (set by a round) stays until a write succeeds; only the watch's own text is
@@ -305,7 +308,7 @@ fn spawn_watch(
                     .map(|e| format!("{e}; progress and tokens cannot be saved")),
             );
             tokio::select! {
-                _ = tokio::time::sleep(BEAT) => {}
+                _ = tokio::time::sleep(WATCH_EVERY) => {}
                 _ = stop.cancelled() => return,
             }
         }

@@ -45,6 +45,7 @@ fn good_environment_gives_documented_defaults() {
     );
     assert_eq!(c.sync.state_file.to_str(), Some("./data/state.json"));
     assert_eq!(c.sync.sync_interval, Duration::from_secs(4 * 3600));
+    assert_eq!(c.sync.influxdb_down_after, Duration::from_secs(180));
     assert_eq!(c.sync.rate_limit_sleep, Duration::from_secs(3600));
     assert_eq!(c.sync.requests_per_minute, 240);
     assert_eq!(c.sync.backfill_from, None);
@@ -182,6 +183,7 @@ fn malformed_values_name_the_variable_and_the_problem() {
 fn valid_values_are_parsed() {
     let env = env_with(&[
         ("SYNC_INTERVAL", Some("30m")),
+        ("INFLUXDB_DOWN_AFTER", Some("10s")),
         ("RATE_LIMIT_SLEEP", Some("90s")),
         ("REQUESTS_PER_MINUTE", Some("300")),
         ("BACKFILL_FROM", Some("2024-01-31")),
@@ -189,6 +191,7 @@ fn valid_values_are_parsed() {
     ]);
     let s = SyncConfig::from_env(&env).unwrap();
     assert_eq!(s.sync_interval, Duration::from_secs(1800));
+    assert_eq!(s.influxdb_down_after, Duration::from_secs(10));
     assert_eq!(s.rate_limit_sleep, Duration::from_secs(90));
     assert_eq!(s.requests_per_minute, 300);
     assert_eq!(s.backfill_from.unwrap().to_string(), "2024-01-31");

@@ -161,7 +161,7 @@ async fn the_daemon_rides_out_an_influxdb_outage_mid_backfill() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn influxdb_down_for_20s_at_start_delays_the_data_by_less_than_a_minute() {
+async fn influxdb_down_for_20s_at_start_delays_the_data_by_less_than_a_minute_and_readyz_says_so() {
     use common::daemon::Daemon;
     let Some(s) = servers() else { return };
     let _turn = OUTAGE.lock().await;
@@ -172,10 +172,42 @@ async fn influxdb_down_for_20s_at_start_delays_the_data_by_less_than_a_minute() 
     .await;
     let db = fresh_database(&s, "downatstart").await;
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::new(&sim, &s, &db, dir.path());
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{listen}");
+    let d = Daemon::new(&sim, &s, &db, dir.path())
+        .env("METRICS_LISTEN", &listen)
+        .env("INFLUXDB_DOWN_AFTER", "5s");
     stop_influxd(&s).await;
     let mut child = d.spawn(&["run"]);
-    tokio::time::sleep(Duration::from_secs(20)).await;
+    // Down longer than INFLUXDB_DOWN_AFTER: /readyz turns 503 with health's reason.
+    let readyz = || async {
+        let r = reqwest::get(format!("{url}/readyz")).await.ok()?;
+        Some((r.status().as_u16(), r.text().await.ok()?))
+    };
+    let down = Instant::now();
+    let said = loop {
+        assert!(
+            down.elapsed() < Duration::from_secs(18),
+            "/readyz turns 503 within seconds of INFLUXDB_DOWN_AFTER"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        match readyz().await {
+            Some((503, said)) => break said,
+            Some((200, said)) => assert!(said.starts_with("healthy"), "{said}"),
+            _ => {}
+        }
+    };
+    assert!(said.contains("writes have failed"), "{said}");
+    assert!(said.contains("check InfluxDB"), "says what to do: {said}");
+    let health = d.command(&["health"]).output().await.unwrap();
+    let said_health = String::from_utf8_lossy(&health.stdout);
+    assert_eq!(
+        health.status.code(),
+        Some(1),
+        "health exits 1 while InfluxDB is down: {said_health}"
+    );
+    assert!(said_health.contains("writes have failed"), "{said_health}");
+    tokio::time::sleep(Duration::from_secs(20).saturating_sub(down.elapsed())).await;
     start_influxd(&s).await;
     let back = Instant::now();
     while rows(&s, &db, "SELECT count(bpm) FROM heart_rate")
@@ -187,6 +219,18 @@ async fn influxdb_down_for_20s_at_start_delays_the_data_by_less_than_a_minute() 
             "data flows within a minute after InfluxDB is back"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Writes succeed again: /readyz is back to 200 within the watch's few seconds.
+    loop {
+        assert!(
+            back.elapsed() < Duration::from_secs(75),
+            "/readyz turns 200 once writes succeed"
+        );
+        if let Some((200, said)) = readyz().await {
+            assert!(said.starts_with("healthy"), "{said}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
     child.kill().await.unwrap();
 }

@@ -57,14 +57,6 @@ fn sum(samples: &Samples, metric: &str, filter: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_agree_with_the_simulator_and_influxdb_and_readyz_follows_health() {
     let Some(s) = servers() else { return };
