@@ -149,8 +149,9 @@ async fn dense_heart_rate_in_5000_point_pages_lands_whole_in_few_requests() {
         midnight(today() + Duration::days(1)),
     );
     let truth = list_truth(&sim, &tok, "heart-rate", HEART_RATE, a, b).await;
-    // Two days and what there is of today (one of the days may be the unworn one).
-    assert!(truth.len() > 45_000, "{} samples", truth.len());
+    // Two days and what there is of today; one of the days may be the unworn one and today may
+    // have just begun, so one worn day (≈40,000 samples, eight pages or more) is all that is sure.
+    assert!(truth.len() > 35_000, "{} samples", truth.len());
     assert_eq!(stored(&s, &db, "heart_rate", "bpm", a, b).await, truth);
     // The fewest requests possible: ⌈samples ÷ 5,000⌉. On top of it only what the API imposes: one
     // part-filled page per window and the occasional empty page (about 1 in 25). Over a year that

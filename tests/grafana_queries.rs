@@ -86,7 +86,7 @@ async fn every_panel_query_returns_rows_and_the_stats_are_true() {
     let sim = start(|a| {
         a.days = DAYS;
         a.heart_rate_every = 300;
-        a.tz = TZ;
+        a.tz = vec![TZ];
         // A complete today: the stat panels' truth does not move while the test runs.
         a.end = Some(today);
     })

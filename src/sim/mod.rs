@@ -54,11 +54,12 @@ pub struct SimArgs {
     /// Seed of all generated data, tokens and ids (same seed, same data).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// The people's time zone (IANA name).
-    #[arg(long, default_value = "Europe/Berlin")]
-    pub tz: Tz,
-    /// Last day of data (YYYY-MM-DD), complete. Without it the last day is today in --tz and "now"
-    /// follows the wall clock, so the latest day keeps growing.
+    /// The people's time zones (IANA names, comma-separated): person i lives in zone i, the last
+    /// zone repeating for the people after it (a family in one home, one on the road).
+    #[arg(long, value_delimiter = ',', num_args = 1.., default_value = "Europe/Berlin")]
+    pub tz: Vec<Tz>,
+    /// Last day of data (YYYY-MM-DD), complete in every zone. Without it the last day is today in
+    /// each person's zone and "now" follows the wall clock, so the latest day keeps growing.
     #[arg(long)]
     pub end: Option<NaiveDate>,
     /// Requests per minute per user before HTTP 429 (token bucket).
@@ -135,6 +136,15 @@ fn parse_fail_status(s: &str) -> Result<u16, String> {
 }
 
 impl SimArgs {
+    /// Person `index`'s zone: its entry of `--tz`, or the last one.
+    pub fn tz_of(&self, index: u32) -> Tz {
+        let last = self.tz.len().saturating_sub(1);
+        self.tz
+            .get((index as usize).min(last))
+            .copied()
+            .unwrap_or(chrono_tz::Europe::Berlin)
+    }
+
     /// The defaults, for tests: like `fitbit-influx sim` with no options but on a free port.
     pub fn for_tests() -> SimArgs {
         use clap::Parser;
@@ -161,7 +171,7 @@ impl Sim {
     pub fn new(args: SimArgs) -> Sim {
         let last = args
             .end
-            .unwrap_or_else(|| Utc::now().with_timezone(&args.tz).date_naive());
+            .unwrap_or_else(|| Utc::now().with_timezone(&args.tz_of(0)).date_naive());
         let first_day = last - Duration::days(args.days.max(1) as i64 - 1);
         let auth = auth::Auth::new(&args);
         let control = control::Control::new(control::Settings {
@@ -189,6 +199,7 @@ impl Sim {
             return t;
         }
         match self.args.end {
+            // The end of the last day in the zone where it ends latest: complete for everyone.
             Some(end) => {
                 use chrono::TimeZone;
                 let midnight = (end + Duration::days(1))
@@ -196,9 +207,14 @@ impl Sim {
                     .expect("midnight");
                 self.args
                     .tz
-                    .from_local_datetime(&midnight)
-                    .earliest()
-                    .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+                    .iter()
+                    .map(|tz| {
+                        tz.from_local_datetime(&midnight)
+                            .earliest()
+                            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+                    })
+                    .max()
+                    .unwrap_or_else(|| midnight.and_utc())
             }
             None => Utc::now(),
         }
@@ -216,15 +232,16 @@ impl Sim {
 
     /// Person `index` (0-based) as of now.
     pub fn person(&self, index: u32) -> Person {
+        let tz = self.args.tz_of(index);
         let last_day = self.args.end.unwrap_or_else(|| {
             let now = self.control.get().now.unwrap_or_else(Utc::now);
-            now.with_timezone(&self.args.tz).date_naive()
+            now.with_timezone(&tz).date_naive()
         });
         let span = (last_day - self.first_day).num_days();
         Person {
             seed: self.args.seed,
             index,
-            tz: self.args.tz,
+            tz,
             first_day: self.first_day,
             last_day,
             unworn_day: self.first_day + Duration::days((span / 2).min(10)),
