@@ -115,7 +115,11 @@ DASHBOARD_PROVIDERS = {
 
 # Fields whose schema type is a TypeScript string enum: a JSON string cannot satisfy it, so the TypeScript
 # emitted for tsc names the enum member instead (a wrong value then fails as an unknown member).
-ENUM_FIELDS = {("thresholds", "mode"): "ThresholdsMode", ("color", "mode"): "FieldColorModeId"}
+ENUM_FIELDS = {("thresholds", "mode"): "ThresholdsMode", ("color", "mode"): "FieldColorModeId",
+               ("mappings", "type"): "MappingType"}
+# Enums whose member names are not the value capitalised.
+ENUM_MEMBERS = {"MappingType": {"value": "ValueToText", "range": "RangeToText", "regex": "RegexToText",
+                                "special": "SpecialValue"}}
 
 
 def to_typescript(dashboard):
@@ -128,7 +132,8 @@ def to_typescript(dashboard):
             for k, v in node.items():
                 enum = ENUM_FIELDS.get((parent_key, k))
                 if enum and isinstance(v, str):
-                    member = "".join(part.capitalize() for part in v.replace("-", "_").split("_"))
+                    member = ENUM_MEMBERS.get(enum, {}).get(v) or "".join(
+                        part.capitalize() for part in v.replace("-", "_").split("_"))
                     used.add(enum)
                     out[k] = f"@@{enum}.{member}@@"
                 else:

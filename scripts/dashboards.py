@@ -25,6 +25,10 @@ def daily(fill="none"):
 
 # The dashboards' zone variable: the selected person's time zone, as the daemon last wrote it.
 TZ_QUERY = "SELECT last(\"time_zone\") FROM \"person\" WHERE \"user\" = '$user'"
+# The first day of the selected person's history (local midnight, Unix seconds): per-day statistics
+# start there, so the days before the account are not counted as days without steps.
+SINCE_QUERY = "SELECT last(\"history_start_epoch_s\") FROM \"person\" WHERE \"user\" = '$user'"
+SINCE = "time >= ${since}s"
 
 ZONES = ["Europe/Berlin", "Europe/London", "Europe/Paris", "Europe/Madrid", "Europe/Zurich", "Europe/Vienna",
          "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "Asia/Tokyo",
@@ -39,7 +43,8 @@ def target(query, ref="A", fmt="time_series", alias=None):
 
 
 def panel(kind, title, targets, x, y, w, h, unit=None, options=None, custom=None, thresholds=None,
-          decimals=None, description=None, transformations=None):
+          decimals=None, description=None, transformations=None, overrides=None, time_from=None,
+          time_shift=None, mappings=None):
     defaults = {}
     if unit:
         defaults["unit"] = unit
@@ -49,15 +54,23 @@ def panel(kind, title, targets, x, y, w, h, unit=None, options=None, custom=None
         defaults["custom"] = custom
     if thresholds:
         defaults["thresholds"] = {"mode": "absolute", "steps": thresholds}
+    if mappings:
+        defaults["mappings"] = mappings
     p = {
         "type": kind,
         "title": title,
         "datasource": DATASOURCE,
         "gridPos": {"x": x, "y": y, "w": w, "h": h},
         "targets": targets,
-        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
         "options": options or {},
     }
+    # Panel time overrides, as Grafana applies them: timeFrom replaces the range ("now/d": today so
+    # far), timeShift moves it back ("1d/d": the same number of whole days, ending yesterday).
+    if time_from:
+        p["timeFrom"] = time_from
+    if time_shift:
+        p["timeShift"] = time_shift
     if description:
         p["description"] = description
     if transformations:
@@ -65,15 +78,28 @@ def panel(kind, title, targets, x, y, w, h, unit=None, options=None, custom=None
     return p
 
 
-def stat(title, query, x, y, unit=None, decimals=None, description=None):
+def unit_of(column, unit):
+    """A field override: `column` shown in `unit` (e.g. epoch milliseconds as a date and time)."""
+    return {"matcher": {"id": "byName", "options": column}, "properties": [{"id": "unit", "value": unit}]}
+
+
+def unstacked_line(column):
+    """A field override: `column` drawn as a line over the stacked bars (a total, not a part)."""
+    return {"matcher": {"id": "byName", "options": column}, "properties": [
+        {"id": "custom.stacking", "value": {"mode": "none", "group": "A"}},
+        {"id": "custom.drawStyle", "value": "line"}, {"id": "custom.fillOpacity", "value": 0},
+        {"id": "custom.lineWidth", "value": 2}]}
+
+
+def stat(title, query, x, y, unit=None, decimals=None, description=None, time_from=None):
     options = {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
                "colorMode": "value", "graphMode": "none", "textMode": "value"}
     return panel("stat", title, [target(query)], x, y, 6, 4, unit=unit, options=options, decimals=decimals,
-                 thresholds=[{"color": "blue", "value": None}], description=description)
+                 thresholds=[{"color": "blue", "value": None}], description=description, time_from=time_from)
 
 
 def series(title, targets, x, y, w=12, h=8, unit=None, bars=False, stacked=False, thresholds=None,
-           description=None):
+           description=None, overrides=None):
     custom = {"drawStyle": "bars" if bars else "line", "lineWidth": 1, "fillOpacity": 80 if bars else 10,
               "spanNulls": True, "showPoints": "never" if not bars else "auto"}
     if stacked:
@@ -83,20 +109,22 @@ def series(title, targets, x, y, w=12, h=8, unit=None, bars=False, stacked=False
     options = {"legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
                "tooltip": {"mode": "multi", "sort": "none"}}
     return panel("timeseries", title, targets, x, y, w, h, unit=unit, custom=custom, options=options,
-                 thresholds=thresholds, description=description)
+                 thresholds=thresholds, description=description, overrides=overrides)
 
 
-def table(title, query, x, y, w=24, h=8, unit=None, description=None):
+def table(title, query, x, y, w=24, h=8, unit=None, description=None, overrides=None):
     options = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False, "reducer": ["sum"], "fields": ""}}
     return panel("table", title, [target(query, fmt="table")], x, y, w, h, unit=unit, options=options,
-                 description=description)
+                 description=description, overrides=overrides)
 
 
 def pie(title, targets, x, y, unit=None, description=None):
+    """A pie over whole days that are over: the dashboard's number of days, ending yesterday."""
     options = {"reduceOptions": {"calcs": ["sum"], "fields": "", "values": False}, "pieType": "pie",
                "legend": {"displayMode": "table", "placement": "right", "showLegend": True, "values": ["value", "percent"]},
                "tooltip": {"mode": "single", "sort": "none"}}
-    return panel("piechart", title, targets, x, y, 12, 9, unit=unit, options=options, description=description)
+    return panel("piechart", title, targets, x, y, 12, 9, unit=unit, options=options, description=description,
+                 time_shift="1d/d")
 
 
 def dashboard(uid, title, panels, days=30):
@@ -136,6 +164,13 @@ def dashboard(uid, title, panels, days=30):
                 "staticOptions": [{"text": z, "value": z} for z in ZONES], "staticOptionsOrder": "after",
                 "current": {"text": "", "value": ""}, "options": [],
             },
+            {
+                "type": "query", "name": "since", "label": "History starts", "hide": 2,
+                "datasource": DATASOURCE,
+                "query": SINCE_QUERY,
+                "refresh": 1, "sort": 0, "multi": False, "includeAll": False,
+                "current": {"text": "", "value": ""}, "options": [],
+            },
         ]},
         "panels": panels,
     }
@@ -144,7 +179,8 @@ def dashboard(uid, title, panels, days=30):
 def overview():
     return dashboard("fitbit-overview", "Fitbit: overview", [
         stat("Steps today", f"SELECT last(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER}", 0, 0,
-             unit="none", description="Steps of the latest day (the day's total from the daily rollup)."),
+             unit="none", time_from="now/d",
+             description="Today's steps (the day's total from the daily rollup); no data until today's first sync."),
         # Latest values however old (a scale stepped on last month still has a weight to show).
         stat("Resting heart rate", f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE {USER}",
              6, 0, unit="bpm"),
@@ -156,83 +192,142 @@ def overview():
         table("Devices",
               "SELECT last(\"battery_pct\") AS \"battery %\", last(\"last_sync_epoch_s\") * 1000 AS \"last sync\" "
               f"FROM \"device\" WHERE $timeFilter AND {USER} GROUP BY \"device\"",
-              0, 4, h=6, description="Battery and last sync of every paired device, as of the latest poll."),
+              0, 4, h=6, overrides=[unit_of("last sync", "dateTimeAsIso"), unit_of("Time", "dateTimeAsIso")],
+              description="Battery and last sync of every paired device, as of the latest poll."),
         series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="steps")],
                0, 10, w=24, bars=True, unit="none"),
     ], days=7)
 
 
 def heart():
+    # The 30-day baseline needs the 30 days before the range too: its own time filter.
+    baseline_range = "time >= ${__from}ms - 30d AND time <= ${__to}ms"
     return dashboard("fitbit-heart", "Fitbit: heart", [
         series("Heart rate", [target(
             "SELECT mean(\"bpm\") AS \"mean\", min(\"bpm\") AS \"min\", max(\"bpm\") AS \"max\" FROM \"heart_rate\" "
             f"WHERE $timeFilter AND {USER} GROUP BY time($__interval) fill(none)")],
-            0, 0, w=24, unit="bpm", description="Every sample, aggregated to the panel's resolution."),
-        series("Resting heart rate", [target(f"SELECT last(\"bpm\") FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER} {daily()}", alias="resting")],
-               0, 8, unit="bpm"),
+            0, 0, w=24, unit="bpm", description="Every sample, aggregated to the panel's resolution: mean with the min-max band.",
+            overrides=[{"matcher": {"id": "byName", "options": "min"}, "properties": [
+                {"id": "custom.fillBelowTo", "value": "max"}, {"id": "custom.lineWidth", "value": 0}]},
+                {"matcher": {"id": "byName", "options": "max"}, "properties": [
+                    {"id": "custom.lineWidth", "value": 0}, {"id": "custom.fillOpacity", "value": 0}]}]),
+        series("Resting heart rate", [
+            target(f"SELECT last(\"bpm\") AS \"resting\" FROM \"resting_heart_rate\" WHERE $timeFilter AND {USER} {daily()}"),
+            target(f"SELECT moving_average(last(\"bpm\"), 30) AS \"30-day baseline\" FROM \"resting_heart_rate\" "
+                   f"WHERE {baseline_range} AND {USER} {daily()}", "B")],
+            0, 8, unit="bpm", description="The baseline is the mean of the 30 latest days with a value."),
         series("Heart-rate variability", [target(f"SELECT last(\"avg_ms\") FROM \"hrv_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="HRV")],
-               12, 8, unit="ms"),
+               12, 8, unit="ms", description="The night's average RMSSD, on the day the night ends."),
         series("Time in heart-rate zones", [target(
             "SELECT sum(\"light_s\") / 60 AS \"light\", sum(\"moderate_s\") / 60 AS \"moderate\", "
             "sum(\"vigorous_s\") / 60 AS \"vigorous\", sum(\"peak_s\") / 60 AS \"peak\" "
             f"FROM \"heart_zone_time_daily\" WHERE $timeFilter AND {USER} {daily()}")],
             0, 16, w=24, unit="m", bars=True, stacked=True),
+        series("Blood oxygen (SpO2) per night", [target(
+            "SELECT last(\"avg_pct\") AS \"average\", last(\"min_pct\") AS \"low\", last(\"max_pct\") AS \"high\" "
+            f"FROM \"spo2_daily\" WHERE $timeFilter AND {USER} {daily()}")],
+            0, 24, w=8, unit="percent"),
+        series("Breathing rate per night", [target(
+            f"SELECT last(\"brpm\") AS \"breaths/min\" FROM \"respiratory_rate_daily\" WHERE $timeFilter AND {USER} {daily()}")],
+            8, 24, w=8, unit="none"),
+        series("VO2 max (cardio fitness)", [target(
+            f"SELECT last(\"vo2max\") AS \"VO2 max\" FROM \"vo2max_daily\" WHERE $timeFilter AND {USER} {daily()}")],
+            16, 24, w=8, unit="none", description="ml/kg/min."),
     ])
+
+
+STAGE_COLOURS = {"awake": "red", "rem": "light-blue", "light": "blue", "deep": "dark-blue", "asleep": "blue",
+                 "restless": "orange"}
 
 
 def sleep():
+    main = "\"main_sleep\" = true"
     return dashboard("fitbit-sleep", "Fitbit: sleep", [
         series("Sleep stages per night", [target(
             "SELECT sum(\"minutes_deep\") AS \"deep\", sum(\"minutes_light\") AS \"light\", sum(\"minutes_rem\") AS \"rem\", "
-            f"sum(\"minutes_awake\") AS \"awake\" FROM \"sleep\" WHERE $timeFilter AND {USER} {daily()}")],
-            0, 0, w=24, unit="m", bars=True, stacked=True,
-            description="A night belongs to the day it ends on."),
-        series("Total sleep per night (all sessions)", [target(
+            f"sum(\"minutes_asleep\") AS \"total asleep\" FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main} {daily()}")],
+            0, 0, w=24, unit="m", bars=True, stacked=True, overrides=[unstacked_line("total asleep")],
+            description="The main sleep of each night, on the day it ends; time awake and naps are in their own panel."),
+        panel("state-timeline", "Hypnogram (last 24 hours)", [target(
+            f"SELECT \"stage\"::tag AS \"stage\", \"duration_s\" FROM \"sleep_stage\" WHERE $timeFilter AND {USER}", fmt="table")],
+            0, 8, 24, 5, time_from="24h",
+            options={"showValue": "never", "mergeValues": True, "rowHeight": 0.9, "alignValue": "left",
+                     "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+                     "tooltip": {"mode": "single", "sort": "none"}},
+            mappings=[{"type": "value", "options": {k: {"color": c, "index": i, "text": k}
+                                                     for i, (k, c) in enumerate(STAGE_COLOURS.items())}}],
+            transformations=[{"id": "organize", "options": {"excludeByName": {"duration_s": True}}}],
+            description="Each stage from its start until the next; zoom the panel's time to see another night."),
+        series("Awake and naps", [target(
+            f"SELECT sum(\"minutes_awake\") AS \"awake in the night\" FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main} {daily()}"),
+            target(f"SELECT sum(\"minutes_asleep\") AS \"naps\" FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"nap\" = true {daily()}", "B")],
+            0, 13, unit="m", bars=True),
+        series("Total sleep per day (all sessions)", [target(
             f"SELECT sum(\"minutes_asleep\") FROM \"sleep\" WHERE $timeFilter AND {USER} {daily()}", alias="asleep")],
-            0, 8, unit="m", bars=True, description="Every session of the day, naps included."),
+            12, 13, unit="m", bars=True, description="Every session that ended that day, naps included."),
         series("Sleep efficiency", [target(
-            f"SELECT mean(\"efficiency\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true {daily()}", alias="efficiency")],
-            12, 8, unit="percent"),
-        table("Bed and wake times",
-              "SELECT \"start_epoch_s\" * 1000 AS \"bedtime\", \"duration_s\" AS \"time in bed\", \"minutes_asleep\" AS \"asleep (min)\" "
-              f"FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"main_sleep\" = true",
-              0, 16, w=12, description="Time is the wake-up; bedtime is when the session started."),
+            f"SELECT mean(\"efficiency\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main} {daily()}", alias="efficiency")],
+            0, 21, unit="percent"),
         series("Sleep temperature deviation", [target(
             f"SELECT last(\"deviation_c\") FROM \"sleep_temperature\" WHERE $timeFilter AND {USER} {daily()}", alias="deviation")],
-            12, 16, unit="celsius", description="Nightly minus personal baseline; absent while the baseline forms."),
+            12, 21, unit="celsius", description="Nightly minus personal baseline; absent while the baseline forms."),
+        table("Bed and wake times",
+              "SELECT \"start_epoch_s\" * 1000 AS \"bedtime\", \"duration_s\" AS \"time in bed\", \"minutes_asleep\" AS \"asleep\" "
+              f"FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main}",
+              0, 29, w=24, overrides=[unit_of("Time", "dateTimeAsIso"), unit_of("bedtime", "dateTimeAsIso"),
+                                      unit_of("time in bed", "dtdurations"), unit_of("asleep", "m")],
+              description="Time is the wake-up; bedtime is when the session started: how regular the nights are."),
     ])
 
 
+LEVELS = {"sedentary": "sedentary", "lightly_active": "lightly active", "moderately_active": "fairly active",
+          "very_active": "very active"}
+
+
 def activity():
-    steps_per_day = f"SELECT sum(\"count\") AS \"s\" FROM \"steps_daily\" WHERE $timeFilter AND {USER} {daily(0)}"
+    steps_per_day = (f"SELECT sum(\"count\") AS \"s\" FROM \"steps_daily\" WHERE $timeFilter AND {SINCE} AND {USER} "
+                     f"{daily(0)}")
     return dashboard("fitbit-activity", "Fitbit: activity", [
         series("Steps per day", [target(f"SELECT sum(\"count\") FROM \"steps_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="steps")],
                0, 0, w=24, bars=True, unit="none",
-               thresholds=[{"color": "red", "value": None}, {"color": "yellow", "value": 500}, {"color": "green", "value": 10000}]),
+               thresholds=[{"color": "red", "value": None}, {"color": "yellow", "value": 500}, {"color": "green", "value": 10000}],
+               description="Lines at 500 (below: a low day) and 10,000 steps."),
         pie("Days by activity level", [
             target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" = 0", "A", alias="not worn (0 steps)"),
             target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" > 0 AND \"s\" < 500", "B", alias="low (< 500)"),
             target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" >= 500 AND \"s\" <= 10000", "C", alias="normal (500-10,000)"),
             target(f"SELECT count(\"s\") FROM ({steps_per_day}) WHERE \"s\" > 10000", "D", alias="high (> 10,000)"),
-        ], 0, 8, unit="none"),
+        ], 0, 8, unit="none",
+            description="Whole days that are over, from the first day of the history on; today is left out."),
         pie("Time by intensity", [target(
-            f"SELECT sum(\"duration_s\") / 60 FROM \"activity_level\" WHERE $timeFilter AND {USER} GROUP BY \"level\"",
-            alias="$tag_level")], 12, 8, unit="m",
-            description="sedentary, lightly active (light), moderately active (moderate), very active (vigorous)."),
+            f"SELECT sum(\"duration_s\") / 60 FROM \"activity_level\" WHERE $timeFilter AND {USER} AND \"level\" = '{level}'",
+            chr(ord("A") + i), alias=label) for i, (level, label) in enumerate(LEVELS.items())], 12, 8, unit="m",
+            description="Whole days that are over; today is left out."),
+        series("Active minutes per day", [target(
+            "SELECT sum(\"light\") AS \"lightly active\", sum(\"moderate\") AS \"fairly active\", "
+            f"sum(\"vigorous\") AS \"very active\" FROM \"active_minutes_daily\" WHERE $timeFilter AND {USER} {daily()}")],
+            0, 17, bars=True, stacked=True, unit="m"),
         series("Active Zone Minutes per day", [target(
             f"SELECT sum(\"azm\") FROM \"active_zone_minutes\" WHERE $timeFilter AND {USER} {daily()}", alias="AZM")],
-            0, 17, bars=True, unit="none", description="Fat burn + 2 × (cardio + peak)."),
+            12, 17, bars=True, unit="none",
+            description="Fat burn + 2 × (cardio + peak); a measure of its own, never added to active minutes."),
+        series("Calories per day", [target(
+            "SELECT sum(\"total_kcal\") AS \"total\", sum(\"active_kcal\") AS \"active\" "
+            f"FROM \"calories_daily\" WHERE $timeFilter AND {USER} {daily()}")],
+            0, 25, bars=True, unit="kcal"),
         series("Distance per day", [target(
             f"SELECT sum(\"m\") / 1000 FROM \"distance_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="km")],
-            12, 17, bars=True, unit="lengthkm"),
+            12, 25, bars=True, unit="lengthkm"),
         series("Floors per day", [target(
             f"SELECT sum(\"count\") FROM \"floors_daily\" WHERE $timeFilter AND {USER} {daily()}", alias="floors")],
-            0, 25, bars=True, unit="none"),
+            0, 33, bars=True, unit="none"),
         table("Exercises",
-              "SELECT \"duration_s\" / 60 AS \"minutes\", \"distance_m\" / 1000 AS \"km\", \"calories_kcal\" AS \"kcal\", "
-              "\"avg_bpm\" AS \"avg bpm\", \"azm\" AS \"AZM\", \"steps\" "
+              "SELECT \"duration_s\" AS \"duration\", \"distance_m\" / 1000 AS \"km\", "
+              "\"active_duration_s\" / 60 / (\"distance_m\" / 1000) AS \"pace (min/km)\", \"calories_kcal\" AS \"kcal\", "
+              "\"avg_bpm\" AS \"mean bpm\", \"azm\" AS \"AZM\", \"steps\" "
               f"FROM \"exercise\" WHERE $timeFilter AND {USER} GROUP BY \"type\"",
-              12, 25, w=12),
+              12, 33, w=12, overrides=[unit_of("Time", "dateTimeAsIso"), unit_of("duration", "dtdurations")],
+              description="Pace from the active time (pauses left out); sessions without a distance have none."),
     ])
 
 

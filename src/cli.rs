@@ -53,7 +53,7 @@ pub enum Command {
         json: bool,
     },
     /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
-    Sim(crate::sim::SimArgs),
+    Sim(Box<crate::sim::SimArgs>),
     /// Backfill N simulated days into the INFLUXDB_* target (a scratch one) and print requests
     /// against the API's minimum, CPU per point, peak and idle memory (docs/performance.md).
     Bench(crate::bench::BenchArgs),
@@ -79,7 +79,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Run { once } => runtime.block_on(run(&env, once)),
         Command::Check => runtime.block_on(check(&env)),
-        Command::Sim(args) => runtime.block_on(sim(args)),
+        Command::Sim(args) => runtime.block_on(sim(*args)),
         Command::Bench(args) => match runtime.block_on(crate::bench::run(args)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(why) => {

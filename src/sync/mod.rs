@@ -257,8 +257,8 @@ impl UserSync {
         for dt in catalog::CATALOG {
             self.publish_coverage(dt, &account);
         }
-        // The person's time zone, where the dashboards read it.
-        let person = catalog::person::point(&self.user, account.tz, Utc::now());
+        // The person's time zone and first day, where the dashboards read them.
+        let person = catalog::person::point(&self.user, account.tz, account.start, Utc::now());
         if let Err(e) = self.writer.write(&[person]).await {
             warn!(user = %self.user, error = %e, "could not write the person's settings for the dashboards");
         }

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod grafana;
 pub mod sim;
 pub mod truth;
 
@@ -39,7 +40,6 @@ pub fn servers() -> Option<Servers> {
     }
 }
 
-/// A `google.type.Date` JSON object (`{"year", "month", "day"}`) as a date.
 /// A loopback port nobody listens on (for the daemon's METRICS_LISTEN).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -49,6 +49,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A `google.type.Date` JSON object (`{"year", "month", "day"}`) as a date.
 pub fn date_of(d: &Value) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(
         d["year"].as_i64().unwrap() as i32,
