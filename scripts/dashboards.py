@@ -342,7 +342,40 @@ def body():
     ], days=90)
 
 
-DASHBOARDS = {"overview.json": overview, "heart.json": heart, "sleep.json": sleep, "activity.json": activity,
+def pipeline():
+    rounds = ("SELECT \"state\", \"requests\", \"rate_limited\" AS \"429s\", \"quota_wait_s\" AS \"quota wait\", "
+              "\"points\", \"skipped_points\" AS \"skipped\", \"windows_failed\" AS \"failed windows\" "
+              f"FROM \"sync_round\" WHERE $timeFilter AND {USER}")
+    per_type = ("SELECT last(\"done_days\") AS \"days done\", last(\"total_days\") AS \"days in history\", "
+                "last(\"open_days\") AS \"open\", last(\"failed_days\") AS \"failed\", last(\"lag_s\") AS \"lag\" "
+                f"FROM \"sync_type\" WHERE $timeFilter AND {USER} GROUP BY \"data_type\"")
+    state = panel("stat", "Last round", [target(
+        f"SELECT last(\"state\") AS \"state\" FROM \"sync_round\" WHERE $timeFilter AND {USER}")], 0, 0, 6, 4,
+        options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "/^state$/", "values": False},
+                 "colorMode": "background", "graphMode": "none", "textMode": "value"},
+        mappings=[{"type": "value", "options": {
+            "ok": {"color": "green", "index": 0, "text": "ok"},
+            "some_failed": {"color": "orange", "index": 1, "text": "some windows failed (retried soon)"},
+            "not_started": {"color": "orange", "index": 2, "text": "could not start (retrying)"},
+            "credentials_refused": {"color": "red", "index": 3, "text": "credentials refused: see the log"},
+            "regrant_needed": {"color": "red", "index": 4, "text": "access withdrawn: consent again"}}}],
+        description="How the person's latest round ended; `fitbit-influx health` and the log say what to do.")
+    return dashboard("fitbit-pipeline", "Fitbit: pipeline", [
+        state,
+        series("Requests per hour", [target(
+            "SELECT sum(\"requests\") AS \"requests\", sum(\"rate_limited\") AS \"429s\" "
+            f"FROM \"sync_round\" WHERE $timeFilter AND {USER} GROUP BY time(1h) fill(none)")],
+            6, 0, w=18, h=4, bars=True, unit="none"),
+        table("Data types", per_type, 0, 4, h=10, overrides=[unit_of("lag", "dtdurations")],
+              description="Per type: days of the history written, days that may still change (fetched again), "
+                          "failed days (retried with backoff) and how far the newest final day is behind."),
+        table("Rounds", rounds, 0, 14, h=8,
+              overrides=[unit_of("Time", "dateTimeAsIso"), unit_of("quota wait", "s")],
+              description="Every round: when it ended, how, and what it cost."),
+    ], days=7)
+
+
+DASHBOARDS = {"overview.json": overview, "pipeline.json": pipeline, "heart.json": heart, "sleep.json": sleep, "activity.json": activity,
               "body.json": body}
 
 

@@ -67,6 +67,28 @@ pub struct HealthClient {
     limiter: DefaultDirectRateLimiter,
     pacing: Pacing,
     sent: std::sync::atomic::AtomicU64,
+    rate_limited: std::sync::atomic::AtomicU64,
+    /// Microseconds spent waiting on the pace and on 429s.
+    waited_us: std::sync::atomic::AtomicU64,
+}
+
+/// What a client has done so far: the figures a round reports (the difference of two tallies).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tally {
+    pub requests: u64,
+    pub rate_limited: u64,
+    pub quota_wait_s: f64,
+}
+
+impl Tally {
+    /// What happened between `earlier` and this tally.
+    pub fn since(self, earlier: Tally) -> Tally {
+        Tally {
+            requests: self.requests - earlier.requests,
+            rate_limited: self.rate_limited - earlier.rate_limited,
+            quota_wait_s: (self.quota_wait_s - earlier.quota_wait_s).max(0.0),
+        }
+    }
 }
 
 /// What one attempt ended in.
@@ -100,6 +122,8 @@ impl HealthClient {
             limiter: RateLimiter::direct(quota),
             pacing,
             sent: std::sync::atomic::AtomicU64::new(0),
+            rate_limited: std::sync::atomic::AtomicU64::new(0),
+            waited_us: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -110,6 +134,24 @@ impl HealthClient {
     /// Requests sent so far (every attempt, answered or not).
     pub fn requests_sent(&self) -> u64 {
         self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Requests, 429s and quota waits so far; the same events `/metrics` counts.
+    pub fn tally(&self) -> Tally {
+        use std::sync::atomic::Ordering::Relaxed;
+        Tally {
+            requests: self.sent.load(Relaxed),
+            rate_limited: self.rate_limited.load(Relaxed),
+            quota_wait_s: self.waited_us.load(Relaxed) as f64 / 1e6,
+        }
+    }
+
+    fn waited(&self, d: Duration) {
+        crate::metrics::METRICS.quota_wait(self.user(), d.as_secs_f64());
+        self.waited_us.fetch_add(
+            d.as_micros().min(u64::MAX as u128) as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// The pace requests are held to.
@@ -161,7 +203,7 @@ impl HealthClient {
         loop {
             let waited = std::time::Instant::now();
             self.limiter.until_ready().await;
-            metrics.quota_wait(self.user(), waited.elapsed().as_secs_f64());
+            self.waited(waited.elapsed());
             let token = self.tokens.access_token().await?;
             self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (attempt, status) = self
@@ -197,7 +239,9 @@ impl HealthClient {
                         "HTTP 429 from the Google Health API: sleeping"
                     );
                     metrics.rate_limited(self.user());
-                    metrics.quota_wait(self.user(), sleep.as_secs_f64());
+                    self.rate_limited
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.waited(sleep);
                     tokio::time::sleep(sleep).await;
                 }
                 Attempt::Retry(reason) => match self.pacing.backoff.delay(failures) {

@@ -343,6 +343,7 @@ async fn user_round(
     };
     let user = slot.sync.user().to_string();
     let outcome = slot.sync.round(refresh_before).await;
+    slot.sync.record_round(&outcome).await;
     let now = Instant::now();
     let metrics = &crate::metrics::METRICS;
     match &outcome {

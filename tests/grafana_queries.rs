@@ -8,6 +8,8 @@ mod common;
 mod panels;
 #[path = "grafana_queries/panels_more.rs"]
 mod panels_more;
+#[path = "grafana_queries/pipeline.rs"]
+mod pipeline;
 #[path = "grafana_queries/truth.rs"]
 mod truth;
 
@@ -97,9 +99,12 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
         .run_once()
         .await;
     assert_eq!(code, Some(0), "{log}");
+    let sim_requests = sim.stats().await["api_requests"].as_u64().unwrap();
 
     let mut panels_checked = 0;
     let mut not_worn_seen = false;
+    // The requests the daemon says it made, per panel that shows them, summed over the people.
+    let mut requests_shown: BTreeMap<String, u64> = BTreeMap::new();
     for (i, (user, tz)) in PEOPLE.iter().enumerate() {
         let truth = Truth {
             sim: &sim,
@@ -163,37 +168,10 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
                     d["time"]["from"]
                 );
                 let expect = truth.expect(&file, title, r).await;
-                let mut got_columns = Columns::new();
-                let mut got_rows = Vec::new();
-                let mut got_pie = BTreeMap::new();
-                let mut got_stat = None;
-                let mut got_devices = BTreeMap::new();
+                let mut answers = Vec::new();
                 for t in p["targets"].as_array().unwrap() {
-                    let series =
-                        query(&s, &db, &view.substitute(t["query"].as_str().unwrap(), r)).await;
-                    match expect {
-                        Expect::Columns(_) => {
-                            columns(&series, t["alias"].as_str(), &mut got_columns)
-                        }
-                        Expect::Rows(_) => got_rows.extend(table_rows(&series)),
-                        Expect::Stat(_) => got_stat = last_not_null(&series),
-                        Expect::Pie(_) => {
-                            let v = series
-                                .first()
-                                .map_or(0.0, |s| s["values"][0][1].as_f64().unwrap());
-                            got_pie.insert(t["alias"].as_str().unwrap().to_string(), v);
-                        }
-                        Expect::Devices(_) => {
-                            for s in &series {
-                                let row = &s["values"][0];
-                                let model = s["tags"]["device"].as_str().unwrap().to_string();
-                                got_devices.insert(
-                                    model,
-                                    (row[1].as_f64().unwrap(), row[2].as_f64().unwrap()),
-                                );
-                            }
-                        }
-                    }
+                    let q = view.substitute(t["query"].as_str().unwrap(), r);
+                    answers.push((t["alias"].as_str(), query(&s, &db, &q).await));
                 }
                 match expect {
                     Expect::Columns(want) => {
@@ -201,27 +179,49 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
                             !want.is_empty(),
                             "{what}: the simulator has nothing to show"
                         );
-                        assert_eq!(got_columns, want, "{what}");
+                        let mut got = Columns::new();
+                        for (alias, series) in &answers {
+                            columns(series, *alias, &mut got);
+                        }
+                        assert_eq!(got, want, "{what}");
                     }
                     Expect::Rows(want) => {
                         assert!(
                             !want.is_empty(),
                             "{what}: the simulator has nothing to show"
                         );
-                        assert_eq!(got_rows, want, "{what}");
+                        let got: Vec<_> = answers.iter().flat_map(|(_, s)| table_rows(s)).collect();
+                        assert_eq!(got, want, "{what}");
                     }
-                    Expect::Stat(want) => assert_eq!(got_stat, Some(want), "{what}"),
+                    Expect::Stat(want) => {
+                        assert_eq!(last_not_null(&answers[0].1), Some(want), "{what}")
+                    }
                     Expect::Pie(want) => {
                         assert!(want.values().sum::<f64>() > 0.0, "{what}: an empty pie");
                         // Per-day statistics over days that are over: today is still partial.
                         assert!(r.to < view.midnight(view.today()), "{what}: counts today");
                         not_worn_seen |= want.get("not worn (0 steps)").is_some_and(|n| *n > 0.0);
-                        assert_eq!(got_pie, want, "{what}");
+                        let got: BTreeMap<String, f64> = answers
+                            .iter()
+                            .map(|(alias, series)| {
+                                let v = series
+                                    .first()
+                                    .map_or(0.0, |s| s["values"][0][1].as_f64().unwrap());
+                                (alias.unwrap().to_string(), v)
+                            })
+                            .collect();
+                        assert_eq!(got, want, "{what}");
                     }
                     Expect::Devices(want) => {
-                        assert_eq!(got_devices.len(), want.len(), "{what}: {got_devices:?}");
+                        let mut got = BTreeMap::new();
+                        for s in &answers[0].1 {
+                            let row = &s["values"][0];
+                            let model = s["tags"]["device"].as_str().unwrap().to_string();
+                            got.insert(model, (row[1].as_f64().unwrap(), row[2].as_f64().unwrap()));
+                        }
+                        assert_eq!(got.len(), want.len(), "{what}: {got:?}");
                         for (model, (battery, sync)) in want {
-                            let (b, s) = got_devices[&model];
+                            let (b, s) = got[&model];
                             assert_eq!(b, battery, "{what}: {model}");
                             // The watch's last sync follows the clock between the poll and now.
                             assert!(
@@ -229,6 +229,11 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
                                 "{what}: {model} {s} vs {sync}"
                             );
                         }
+                    }
+                    Expect::Pipeline(want) => {
+                        let series: Vec<&[Value]> =
+                            answers.iter().map(|(_, s)| s.as_slice()).collect();
+                        pipeline::check(&what, title, &want, &series, &mut requests_shown);
                     }
                 }
                 panels_checked += 1;
@@ -242,6 +247,11 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
     let activity = all.iter().find(|(f, _)| f == "activity.json").unwrap();
     assert_eq!(panels_checked, PEOPLE.len() * (panels + count(&activity.1)));
     assert!(not_worn_seen, "the unworn day was in a pie's range");
+    // Every request the daemon made reached the simulator, which counted it (before the truth was read).
+    for (panel, n) in &requests_shown {
+        assert_eq!(*n, sim_requests, "panel {panel:?}: requests of both people");
+    }
+    assert_eq!(requests_shown.len(), 2, "{requests_shown:?}");
 }
 #[test]
 fn the_dev_compose_file_carries_the_simulators_seed_1_credentials() {

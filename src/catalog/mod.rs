@@ -10,6 +10,7 @@ mod body;
 mod health;
 pub mod minute;
 pub mod person;
+pub mod pipeline;
 pub mod read;
 pub mod typed;
 mod types;
@@ -236,5 +237,8 @@ pub fn measurements() -> Vec<&'static Measurement> {
     out.push(&minute::HEART_RATE_MINUTE);
     // Written every round, for the dashboards.
     out.push(&person::PERSON);
+    // Written every round about the daemon itself, for the pipeline dashboard.
+    out.push(&pipeline::SYNC_TYPE);
+    out.push(&pipeline::SYNC_ROUND);
     out
 }

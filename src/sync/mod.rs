@@ -19,6 +19,7 @@ pub mod account;
 mod booking;
 pub mod fetcher;
 pub mod horizon;
+pub mod pipeline;
 pub mod planner;
 pub mod verify;
 
@@ -142,6 +143,8 @@ pub struct UserSync {
     skipped: HashSet<&'static str>,
     /// Window sizes the API asked for (`INVALID_ROLLUP_QUERY_DURATION` + `maxDurationDays`).
     window_caps: HashMap<&'static str, u32>,
+    /// The client's tally when the last round was recorded (`sync_round` reports the difference).
+    recorded: crate::api::Tally,
 }
 
 impl UserSync {
@@ -163,6 +166,7 @@ impl UserSync {
             account: None,
             skipped: HashSet::new(),
             window_caps: HashMap::new(),
+            recorded: crate::api::Tally::default(),
         }
     }
 

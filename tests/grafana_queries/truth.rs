@@ -19,6 +19,8 @@ pub(crate) enum Expect {
     Pie(BTreeMap<String, f64>),
     /// The devices table: model → (battery %, last sync in epoch ms).
     Devices(BTreeMap<String, (f64, f64)>),
+    /// A pipeline panel: what the daemon reports about itself, checked by `pipeline::check`.
+    Pipeline(crate::pipeline::Want),
 }
 
 pub(crate) fn num(v: &Value) -> Option<f64> {
