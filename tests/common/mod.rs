@@ -119,7 +119,11 @@ pub async fn query(s: &Servers, db: &str, q: &str) -> Vec<Value> {
 
 /// Rows of a one-series result as (column name → value) maps.
 pub async fn rows(s: &Servers, db: &str, q: &str) -> Vec<serde_json::Map<String, Value>> {
-    let series = query(s, db, q).await;
+    rows_of(&query(s, db, q).await)
+}
+
+/// The rows of an answer's series as (column name → value) maps, with each series' tags among them.
+pub fn rows_of(series: &[Value]) -> Vec<serde_json::Map<String, Value>> {
     let mut out = Vec::new();
     for ser in series {
         let cols: Vec<String> = ser["columns"]
@@ -132,6 +136,9 @@ pub async fn rows(s: &Servers, db: &str, q: &str) -> Vec<serde_json::Map<String,
             let mut m = serde_json::Map::new();
             for (c, v) in cols.iter().zip(row.as_array().unwrap()) {
                 m.insert(c.clone(), v.clone());
+            }
+            for (k, v) in ser["tags"].as_object().into_iter().flatten() {
+                m.insert(k.clone(), v.clone());
             }
             out.push(m);
         }

@@ -10,26 +10,6 @@ pub(crate) struct Want {
     pub days: i64,
 }
 
-/// The rows of a table answer as column name → value maps, with the series' tags.
-fn rows(series: &[Value]) -> Vec<BTreeMap<String, Value>> {
-    let mut out = Vec::new();
-    for s in series {
-        let names = s["columns"].as_array().unwrap();
-        for row in s["values"].as_array().into_iter().flatten() {
-            let mut m: BTreeMap<String, Value> = names
-                .iter()
-                .zip(row.as_array().unwrap())
-                .map(|(n, v)| (n.as_str().unwrap().to_string(), v.clone()))
-                .collect();
-            for (k, v) in s["tags"].as_object().into_iter().flatten() {
-                m.insert(k.clone(), v.clone());
-            }
-            out.push(m);
-        }
-    }
-    out
-}
-
 pub(crate) fn check(
     what: &str,
     title: &str,
@@ -37,7 +17,7 @@ pub(crate) fn check(
     answers: &[&[Value]],
     requests: &mut BTreeMap<String, u64>,
 ) {
-    let rows = rows(answers[0]);
+    let rows = crate::common::rows_of(answers[0]);
     assert!(!rows.is_empty(), "{what}: nothing to show");
     match title {
         "Last round" => assert_eq!(rows.last().unwrap()["state"], "ok", "{what}"),
