@@ -5,7 +5,9 @@
 - every variable in .env.example is either one the compose file reads or one the daemon reads, and the
   daemon's are in README's configuration table (compose-only ones, like the InfluxDB admin user or
   Grafana's port, are explained in .env.example itself);
-- the variables the compose file requires (`${VAR:?...}`) are set, not commented, in .env.example.
+- the variables the compose file requires (`${VAR:?...}`) are set, not commented, in .env.example;
+- the profiles COMPOSE_PROFILES names in .env.example (read by Compose itself) exist in the compose file,
+  and README names each of them.
 
 Exit 1 with one line per disagreement.
 """
@@ -27,7 +29,22 @@ documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]*)(?:_<NAME>)?` \|", readme, r
 # Per-person variables are documented by their pattern (`GOOGLE_REFRESH_TOKEN_<NAME>` in the USERS row).
 per_person = re.compile(r"^GOOGLE_REFRESH_TOKEN_[A-Z0-9_]+$")
 
+# Read by Compose itself, not by the file or the daemon.
+compose_own = {"COMPOSE_PROFILES"}
+
 problems = []
+profiles = {p.strip() for line in re.findall(r"^\s+profiles: \[([^\]]*)\]", compose, re.M) for p in line.split(",")}
+chosen = re.search(r"^COMPOSE_PROFILES=(.*)$", env_example, re.M)
+if not chosen:
+    problems.append(".env.example does not set COMPOSE_PROFILES (which InfluxDB the compose file starts)")
+else:
+    for p in filter(None, (x.strip() for x in chosen.group(1).split(","))):
+        if p not in profiles:
+            problems.append(f".env.example's COMPOSE_PROFILES names {p}, which docker-compose.yml does not define")
+for p in sorted(profiles):
+    if f"`{p}`" not in readme:
+        problems.append(f"docker-compose.yml defines the profile {p}, which README does not name")
+offered -= compose_own
 for v in sorted(compose_vars - offered):
     problems.append(f"docker-compose.yml reads {v}, but .env.example does not offer it")
 for v in sorted(required - set_in_example):

@@ -208,9 +208,9 @@ impl InfluxWriter {
                         "InfluxDB works: {target} exists and the credentials are accepted (checked by {how}; nothing written)"
                     ))
                 }
-                Ok(transport::Probe::Missing) => {
+                Ok(transport::Probe::Missing(what_to_do)) => {
                     return Err(format!(
-                        "InfluxDB: {target} does not exist (or the token may not read it); create it or fix the name"
+                        "InfluxDB: {target} does not exist (or the token may not read it); {what_to_do}"
                     ))
                 }
                 Err(e) => match self.classify(e, &LineBatch::new(&[])) {

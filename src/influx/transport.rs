@@ -161,8 +161,9 @@ impl Transport {
 pub(super) enum Probe {
     /// The credentials are accepted and the bucket/database exists; how that was checked.
     Found(&'static str),
-    /// The credentials are accepted but the bucket/database is not there (or the token cannot see it).
-    Missing,
+    /// The credentials are accepted but the bucket/database is not there (or the token cannot see it);
+    /// what to do about it.
+    Missing(&'static str),
 }
 
 impl Transport {
@@ -193,7 +194,7 @@ impl Transport {
                     Ok(Ok(found)) if found.buckets.iter().any(|b| b.name == *bucket) => {
                         Ok(Probe::Found("InfluxDB 2 buckets API"))
                     }
-                    Ok(Ok(_)) => Ok(Probe::Missing),
+                    Ok(Ok(_)) => Ok(Probe::Missing("create it or fix the name")),
                     Ok(Err(influxdb2::RequestError::Http { status, text }))
                         if status.as_u16() == 404 && !text.contains("organization") =>
                     {
@@ -260,7 +261,11 @@ impl Transport {
         Ok(if found {
             Probe::Found("InfluxDB 3 database list")
         } else {
-            Probe::Missing
+            // InfluxDB 3 creates a database with the first write to it, so on a new server this is
+            // expected until the daemon has run once.
+            Probe::Missing(
+                "InfluxDB 3 creates it with the first write: start the daemon (or fix the name if it should already hold data)",
+            )
         })
     }
 }
