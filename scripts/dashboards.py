@@ -127,8 +127,9 @@ def pie(title, targets, x, y, unit=None, description=None):
                  time_shift="1d/d")
 
 
-def dashboard(uid, title, panels, days=30):
-    """A dashboard showing the last `days` whole days (day-aligned, so daily buckets are complete)."""
+def dashboard(uid, title, panels, days=30, variables=()):
+    """A dashboard showing the last `days` whole days (day-aligned, so daily buckets are complete), with
+    the person, zone and first-day variables and any of its own after them."""
     for i, p in enumerate(panels, start=1):
         p["id"] = i
     return {
@@ -171,6 +172,7 @@ def dashboard(uid, title, panels, days=30):
                 "refresh": 1, "sort": 0, "multi": False, "includeAll": False,
                 "current": {"text": "", "value": ""}, "options": [],
             },
+            *variables,
         ]},
         "panels": panels,
     }
@@ -240,24 +242,36 @@ STAGE_COLOURS = {"awake": "red", "rem": "light-blue", "light": "blue", "deep": "
                  "restless": "orange"}
 
 
+# The hypnogram's night: its 24 hours end this many days before now (the panel's time shift).
+NIGHTS = [("last night", "0d")] + [(f"{n} night{'s' if n > 1 else ''} before", f"{n}d") for n in range(1, 14)]
+NIGHT_VARIABLE = {
+    "type": "custom", "name": "night", "label": "Hypnogram night",
+    "query": ",".join(f"{text} : {value}" for text, value in NIGHTS),
+    "multi": False, "includeAll": False,
+    "current": {"text": NIGHTS[0][0], "value": NIGHTS[0][1]},
+    "options": [{"text": t, "value": v, "selected": i == 0} for i, (t, v) in enumerate(NIGHTS)],
+}
+
+
 def sleep():
     main = "\"main_sleep\" = true"
-    return dashboard("fitbit-sleep", "Fitbit: sleep", [
+    return dashboard("fitbit-sleep", "Fitbit: sleep", variables=[NIGHT_VARIABLE], panels=[
         series("Sleep stages per night", [target(
             "SELECT sum(\"minutes_deep\") AS \"deep\", sum(\"minutes_light\") AS \"light\", sum(\"minutes_rem\") AS \"rem\", "
             f"sum(\"minutes_asleep\") AS \"total asleep\" FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main} {daily()}")],
             0, 0, w=24, unit="m", bars=True, stacked=True, overrides=[unstacked_line("total asleep")],
             description="The main sleep of each night, on the day it ends; time awake and naps are in their own panel."),
-        panel("state-timeline", "Hypnogram (last 24 hours)", [target(
+        panel("state-timeline", "Hypnogram of the night picked above", [target(
             f"SELECT \"stage\"::tag AS \"stage\", \"duration_s\" FROM \"sleep_stage\" WHERE $timeFilter AND {USER}", fmt="table")],
-            0, 8, 24, 5, time_from="24h",
+            0, 8, 24, 5, time_from="24h", time_shift="$night",
             options={"showValue": "never", "mergeValues": True, "rowHeight": 0.9, "alignValue": "left",
                      "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
                      "tooltip": {"mode": "single", "sort": "none"}},
             mappings=[{"type": "value", "options": {k: {"color": c, "index": i, "text": k}
                                                      for i, (k, c) in enumerate(STAGE_COLOURS.items())}}],
             transformations=[{"id": "organize", "options": {"excludeByName": {"duration_s": True}}}],
-            description="Each stage from its start until the next; zoom the panel's time to see another night."),
+            description="Each stage from its start until the next, over the 24 hours ending now (last night) or "
+                        "the chosen number of days before."),
         series("Awake and naps", [target(
             f"SELECT sum(\"minutes_awake\") AS \"awake in the night\" FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main} {daily()}"),
             target(f"SELECT sum(\"minutes_asleep\") AS \"naps\" FROM \"sleep\" WHERE $timeFilter AND {USER} AND \"nap\" = true {daily()}", "B")],
@@ -277,6 +291,20 @@ def sleep():
               0, 29, w=24, overrides=[unit_of("Time", "dateTimeAsIso"), unit_of("bedtime", "dateTimeAsIso"),
                                       unit_of("time in bed", "dtdurations"), unit_of("asleep", "m")],
               description="Time is the wake-up; bedtime is when the session started: how regular the nights are."),
+        series("Bedtime and wake-up", [target(
+            "SELECT last(\"bedtime_min\") / 60 AS \"bedtime\", last(\"wake_min\") / 60 AS \"wake-up\" "
+            f"FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main} {daily()}")],
+            0, 37, w=18, h=8, unit="none",
+            description="Hours from midnight on the clock, per night of the main sleep: -1 is 23:00 the evening "
+                        "before, 7.5 is 07:30. Flat lines are regular nights."),
+        stat("Bedtime spread",
+             f"SELECT stddev(\"bedtime_min\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main}",
+             18, 37, unit="m", decimals=0,
+             description="Standard deviation of the bedtime over the range: how much it moves night to night."),
+        stat("Wake-up spread",
+             f"SELECT stddev(\"wake_min\") FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main}",
+             18, 41, unit="m", decimals=0,
+             description="Standard deviation of the wake-up time over the range."),
     ])
 
 

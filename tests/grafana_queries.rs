@@ -16,7 +16,7 @@ mod truth;
 use chrono::Utc;
 use chrono_tz::Tz;
 use common::daemon::Daemon;
-use common::grafana::{columns, table_rows, Columns, View};
+use common::grafana::{columns, table_rows, Cell, Columns, View};
 use common::sim::start;
 use common::*;
 use serde_json::Value;
@@ -131,6 +131,18 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
             .clone();
         wide.1["time"]["from"] = "now-90d/d".into();
         views.push(wide);
+        // The sleep dashboard once more with an earlier night picked for the hypnogram.
+        let mut earlier = views
+            .iter()
+            .find(|(f, _)| f == "sleep.json")
+            .unwrap()
+            .clone();
+        for v in earlier.1["templating"]["list"].as_array_mut().unwrap() {
+            if v["name"] == "night" {
+                v["current"] = serde_json::json!({"text": "3 nights before", "value": "3d"});
+            }
+        }
+        views.push(earlier);
         for (file, d) in views {
             // The variables in order, each from its query as Grafana runs it on load (no value is
             // saved): the person is picked from the list, the zone and first day follow from them.
@@ -138,6 +150,20 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
             let any = view.range(&d, &Value::Null);
             for v in d["templating"]["list"].as_array().unwrap() {
                 let name = v["name"].as_str().unwrap();
+                if v["type"] == "custom" {
+                    // A list of its own: Grafana shows the saved current value, which must be one of
+                    // the options the query string spells.
+                    let current = v["current"]["value"].as_str().unwrap().to_string();
+                    let spelled: Vec<&str> = v["query"]
+                        .as_str()
+                        .unwrap()
+                        .split(',')
+                        .map(|o| o.rsplit(" : ").next().unwrap().trim())
+                        .collect();
+                    assert!(spelled.contains(&current.as_str()), "{file}: ${name}");
+                    view.vars.insert(name.to_string(), current);
+                    continue;
+                }
                 let q = view.substitute(v["query"].as_str().unwrap(), any);
                 let offered = options(&query(&s, &db, &q).await);
                 let picked = match name {
@@ -194,7 +220,11 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
                         assert_eq!(got, want, "{what}");
                     }
                     Expect::Stat(want) => {
-                        assert_eq!(last_not_null(&answers[0].1), Some(want), "{what}")
+                        assert_eq!(
+                            last_not_null(&answers[0].1).map(Cell::Num),
+                            Some(Cell::Num(want)),
+                            "{what}"
+                        )
                     }
                     Expect::Pie(want) => {
                         assert!(want.values().sum::<f64>() > 0.0, "{what}: an empty pie");
@@ -244,8 +274,12 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
     let all = dashboards();
     let panels: usize = all.iter().map(|(_, d)| count(d)).sum();
     assert!(panels >= 30, "{panels} panels");
-    let activity = all.iter().find(|(f, _)| f == "activity.json").unwrap();
-    assert_eq!(panels_checked, PEOPLE.len() * (panels + count(&activity.1)));
+    let again = |file: &str| count(&all.iter().find(|(f, _)| f == file).unwrap().1);
+    // Every panel, plus activity over 90 days and sleep with an earlier night.
+    assert_eq!(
+        panels_checked,
+        PEOPLE.len() * (panels + again("activity.json") + again("sleep.json"))
+    );
     assert!(not_worn_seen, "the unworn day was in a pie's range");
     // Every request the daemon made reached the simulator, which counted it (before the truth was read).
     for (panel, n) in &requests_shown {

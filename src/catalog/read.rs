@@ -203,6 +203,16 @@ pub fn date(v: &Value, path: &str) -> Result<NaiveDate, ConvertError> {
 
 /// The start of a civil day in the user's time zone, as a UTC instant. Daily values are stamped with
 /// it, so that a `GROUP BY time(1d)` in the same zone puts each value on its own day.
+/// The wall-clock time of `t` in `tz` as minutes from the local midnight that starts `day`: 23:15 the
+/// evening before is -45, 07:00 is 420. Counted on the clock, not in elapsed time, so a night across a
+/// DST change still reads as the times a person saw (rounded down to the minute).
+pub fn clock_minutes(day: NaiveDate, t: DateTime<Utc>, tz: Tz) -> i64 {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    (t.with_timezone(&tz).naive_local() - midnight)
+        .num_seconds()
+        .div_euclid(60)
+}
+
 pub fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let naive = day.and_hms_opt(0, 0, 0).expect("midnight exists");
     tz.from_local_datetime(&naive)
@@ -238,6 +248,17 @@ mod tests {
         assert!(double(&v, "zz").is_err());
         assert!(try_int64(&v, "e").is_err());
         assert_eq!(try_int64(&v, "zz"), Ok(None));
+    }
+
+    #[test]
+    fn clock_minutes_count_on_the_clock() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(); // clocks go back at 03:00
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 23:15 summer time the evening before, 07:00 winter time: 8 h 45 min on the clock.
+        assert_eq!(clock_minutes(day, at("2026-10-24T21:15:00Z"), tz), -45);
+        assert_eq!(clock_minutes(day, at("2026-10-25T06:00:00Z"), tz), 420);
+        assert_eq!(clock_minutes(day, at("2026-10-24T21:59:30Z"), tz), -1);
     }
 
     #[test]

@@ -76,6 +76,18 @@ pub static SLEEP: Measurement = Measurement {
         ),
         field("duration_s", Int, "s", "end minus start"),
         field(
+            "bedtime_min",
+            Int,
+            "min",
+            "bedtime on the clock, in minutes from the local midnight of the wake date (23:15 the evening before: -45)",
+        ),
+        field(
+            "wake_min",
+            Int,
+            "min",
+            "wake-up on the clock, in minutes from the local midnight of the wake date (07:00: 420)",
+        ),
+        field(
             "minutes_asleep",
             Int,
             "min",
@@ -579,6 +591,12 @@ fn sleep(v: &Value, cx: &Context) -> Result<Vec<Point>, read::ConvertError> {
         .tag("user", cx.user)
         .int("start_epoch_s", start.timestamp())
         .int("duration_s", (end - start).num_seconds());
+    // Bedtime and wake-up as clock times around the wake date's midnight, for regularity charts
+    // (epoch seconds cannot be compared night to night).
+    let wake_date = end.with_timezone(&cx.tz).date_naive();
+    p = p
+        .int("bedtime_min", read::clock_minutes(wake_date, start, cx.tz))
+        .int("wake_min", read::clock_minutes(wake_date, end, cx.tz));
     let summary_fields = [
         ("minutesAsleep", "minutes_asleep"),
         ("minutesAwake", "minutes_awake"),

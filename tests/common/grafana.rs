@@ -86,13 +86,32 @@ impl View {
             }
             Some(other) => panic!("a timeFrom this test cannot resolve: {other}"),
         }
-        match panel["timeShift"].as_str() {
+        let shift = panel["timeShift"].as_str().map(|s| {
+            let mut s = s.to_string();
+            for (name, value) in &self.vars {
+                s = s.replace(&format!("${name}"), value);
+            }
+            s
+        });
+        match shift.as_deref() {
             None => {}
             // Each end moved back a day, the start rounded down and the end up to whole days.
             Some("1d/d") => {
                 r = Range {
                     from: self.midnight(self.date_of(r.from - Duration::days(1))),
                     to: end_of(self.date_of(r.to - Duration::days(1))),
+                }
+            }
+            // Whole days back, both ends, no rounding (what "Nd" means to Grafana).
+            Some(days)
+                if days
+                    .strip_suffix('d')
+                    .is_some_and(|n| n.parse::<i64>().is_ok()) =>
+            {
+                let n: i64 = days.strip_suffix('d').unwrap().parse().unwrap();
+                r = Range {
+                    from: r.from - Duration::days(n),
+                    to: r.to - Duration::days(n),
                 }
             }
             Some(other) => panic!("a timeShift this test cannot resolve: {other}"),

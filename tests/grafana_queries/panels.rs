@@ -183,7 +183,7 @@ impl Truth<'_> {
                     self.nightly(r, &sleeps, main_sleep, summary("minutesAsleep")),
                 ),
             ]),
-            "Hypnogram (last 24 hours)" => {
+            "Hypnogram of the night picked above" => {
                 // The stages that began in the range, of sessions over by the end of today (what the
                 // daemon could fetch).
                 let mut rows: Vec<Vec<Option<Cell>>> = Vec::new();
@@ -274,6 +274,33 @@ impl Truth<'_> {
                     .collect();
                 rows.sort_by_key(|(t, _)| *t);
                 Expect::Rows(rows.into_iter().map(|(_, r)| r).collect())
+            }
+            "Bedtime and wake-up" => cols(vec![
+                (
+                    "bedtime",
+                    self.nightly(r, &sleeps, main_sleep, |s| {
+                        Some(self.clock_minutes(s, "startTime") / 60.0)
+                    }),
+                ),
+                (
+                    "wake-up",
+                    self.nightly(r, &sleeps, main_sleep, |s| {
+                        Some(self.clock_minutes(s, "endTime") / 60.0)
+                    }),
+                ),
+            ]),
+            "Bedtime spread" | "Wake-up spread" => {
+                let end = if title == "Bedtime spread" {
+                    "startTime"
+                } else {
+                    "endTime"
+                };
+                let minutes: Vec<f64> = sleeps
+                    .iter()
+                    .filter(|(_, s)| main_sleep(s) && r.contains(time(&s["interval"]["endTime"])))
+                    .map(|(_, s)| self.clock_minutes(s, end))
+                    .collect();
+                Expect::Stat(sample_sd(&minutes))
             }
             _ => panic!("sleep.json: panel {title:?} has no truth in this test: add one"),
         }

@@ -151,6 +151,19 @@ impl Truth<'_> {
         self.per_day(r, by_day)
     }
 
+    /// A session's start or end as the viewer's clock shows it, in minutes from the midnight that
+    /// begins the wake-up date: the clock's hours and minutes, less a day for each date before it.
+    pub(crate) fn clock_minutes(&self, s: &Value, end: &str) -> f64 {
+        let wake = self.view.date_of(time(&s["interval"]["endTime"]));
+        let local = time(&s["interval"][end]).with_timezone(&self.view.tz);
+        let (h, m) = (
+            local.format("%H").to_string(),
+            local.format("%M").to_string(),
+        );
+        let days_before = (wake - local.date_naive()).num_days();
+        (h.parse::<i64>().unwrap() * 60 + m.parse::<i64>().unwrap() - 1440 * days_before) as f64
+    }
+
     /// The last value on or before today, however old.
     pub(crate) fn latest(days: &BTreeMap<NaiveDate, Value>, today: NaiveDate, value: &str) -> f64 {
         days.range(..=today)
@@ -202,4 +215,12 @@ pub(crate) fn in_list(
             .find(|x| x[key] == value)
             .and_then(read)
     }
+}
+
+/// The sample standard deviation (n - 1), as InfluxQL's stddev() gives it.
+pub(crate) fn sample_sd(xs: &[f64]) -> f64 {
+    assert!(xs.len() > 1, "a spread needs two values");
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
 }
