@@ -502,6 +502,8 @@ async fn rounds(
                 return Ok(());
             }
         };
+        // The round's pages are freed; hand the memory back before sleeping for hours.
+        crate::memory::give_back();
         if once {
             let worst = outcomes
                 .into_iter()

@@ -18,6 +18,7 @@
 //! | [`influx`] | the InfluxDB writer: one interface, a 2.x/3.x transport and a 1.x transport, retries |
 //! | [`sync`] | the sync engine: account, horizon, planner, fetcher, verify; a round per user |
 //! | [`daemon`] | rounds for every user, sleeping between them, hourly retries after `invalid_grant`, shutdown |
+//! | [`memory`] | the allocator's free memory handed back to the system after each round |
 //! | [`health`] | the health file the daemon keeps fresh, read by `fitbit-influx health` |
 //! | [`metrics`] | Prometheus metrics and `/metrics`, `/healthz`, `/readyz` (`METRICS_LISTEN`) |
 //! | [`status`] | `fitbit-influx status`: the coverage of the state file as a table |
@@ -41,6 +42,7 @@ pub mod coverage;
 pub mod daemon;
 pub mod health;
 pub mod influx;
+pub mod memory;
 pub mod metrics;
 pub mod point;
 pub mod retry;
