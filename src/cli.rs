@@ -52,6 +52,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a person's data types over a date range into CSV or JSON Lines files, read from the
+    /// API (stop the daemon first: it holds the state file) or from InfluxDB (`--from-influx`).
+    /// Exit 0 everything written, 2 bad arguments, 3 something left out (named), 1 nothing written.
+    Export(crate::export::ExportArgs),
     /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
     Sim(Box<crate::sim::SimArgs>),
     /// Backfill N simulated days into the INFLUXDB_* target (a scratch one) and print requests
@@ -92,6 +96,18 @@ pub fn main(cli: Cli) -> ExitCode {
             Err(crate::consent::AuthFailure::Config(e)) => config_error(e),
             Err(crate::consent::AuthFailure::Other(why)) => {
                 eprintln!("auth: {why}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Export(args) => match runtime.block_on(crate::export::run(&env, args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(crate::export::ExportError::Config(e)) => config_error(e),
+            Err(e @ crate::export::ExportError::Incomplete(_)) => {
+                eprintln!("export: {e}");
+                ExitCode::from(crate::export::EXIT_INCOMPLETE)
+            }
+            Err(e) => {
+                eprintln!("export: {e}");
                 ExitCode::FAILURE
             }
         },

@@ -13,7 +13,7 @@
 
 use crate::api::{HealthClient, Pacing, API_BACKOFF};
 use crate::auth::TokenManager;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, GoogleConfig, SyncConfig, UserConfig};
 use crate::health::Health;
 use crate::influx::{InfluxReader, InfluxWriter};
 use crate::state::{SharedState, StateError, StateStore};
@@ -100,9 +100,14 @@ struct Setup {
     syncs: Vec<UserSync>,
 }
 
-fn open(config: &Config) -> Result<Setup, DaemonError> {
-    let (store, mut state) = StateStore::open(&config.sync.state_file)?;
-    for user in &config.google.users {
+/// Opens (and locks) the state file and seeds it with each user's configured refresh token; a
+/// user with no token anywhere is a configuration error.
+pub fn open_state(
+    google: &GoogleConfig,
+    state_file: &std::path::Path,
+) -> Result<Arc<SharedState>, DaemonError> {
+    let (store, mut state) = StateStore::open(state_file)?;
+    for user in &google.users {
         let stored = state.users.entry(user.name.clone()).or_default();
         let seeded = match &user.refresh_token {
             Some(token) => stored.seed_tokens(token),
@@ -123,14 +128,29 @@ fn open(config: &Config) -> Result<Setup, DaemonError> {
             info!(user = %user.name, state_file = %store.path().display(), "stored the configured refresh token in the state file");
         }
     }
-    let state = Arc::new(SharedState::new(store, state));
-    let writer = Arc::new(InfluxWriter::new(&config.influx));
-    let reader = Arc::new(InfluxReader::new(&config.influx));
+    Ok(Arc::new(SharedState::new(store, state)))
+}
+
+/// A user's API client, paced by the settings.
+pub fn client_for(
+    google: &GoogleConfig,
+    sync: &SyncConfig,
+    user: &UserConfig,
+    state: Arc<SharedState>,
+) -> HealthClient {
     let pacing = Pacing {
-        requests_per_minute: config.sync.requests_per_minute,
-        rate_limit_sleep: config.sync.rate_limit_sleep,
+        requests_per_minute: sync.requests_per_minute,
+        rate_limit_sleep: sync.rate_limit_sleep,
         backoff: API_BACKOFF,
     };
+    let tokens = Arc::new(TokenManager::new(google, user, state));
+    HealthClient::new(&google.health_api_url, tokens, pacing)
+}
+
+fn open(config: &Config) -> Result<Setup, DaemonError> {
+    let state = open_state(&config.google, &config.sync.state_file)?;
+    let writer = Arc::new(InfluxWriter::new(&config.influx));
+    let reader = Arc::new(InfluxReader::new(&config.influx));
     let verify = VerifySettings {
         every: config.sync.verify_every,
         days: config.sync.verify_days,
@@ -140,8 +160,7 @@ fn open(config: &Config) -> Result<Setup, DaemonError> {
         .users
         .iter()
         .map(|user| {
-            let tokens = Arc::new(TokenManager::new(&config.google, user, state.clone()));
-            let client = HealthClient::new(&config.google.health_api_url, tokens, pacing);
+            let client = client_for(&config.google, &config.sync, user, state.clone());
             let options = SyncOptions {
                 backfill_from: config.sync.backfill_from,
                 verify,

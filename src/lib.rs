@@ -17,15 +17,17 @@
 //! | [`point`] | how a measurement becomes an InfluxDB point, and line-protocol escaping (the only place) |
 //! | [`influx`] | the InfluxDB writer: one interface, a 2.x/3.x transport and a 1.x transport, retries |
 //! | [`sync`] | the sync engine: account, horizon, planner, fetcher, verify; a round per user |
+//! | [`insights`] | wear time, activity class, baselines, trends and "what changed", from the stored series |
 //! | [`daemon`] | rounds for every user, sleeping between them, hourly retries after `invalid_grant`, shutdown |
 //! | [`memory`] | the allocator's free memory handed back to the system after each round |
 //! | [`health`] | the health file the daemon keeps fresh, read by `fitbit-influx health` |
 //! | [`metrics`] | Prometheus metrics and `/metrics`, `/healthz`, `/readyz` (`METRICS_LISTEN`) |
+//! | [`export`] | `fitbit-influx export`: types and days of a person into CSV or JSON Lines files, from the API or InfluxDB |
 //! | [`status`] | `fitbit-influx status`: the coverage of the state file as a table |
 //! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
 //! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
 //! | [`consent`] | `fitbit-influx auth`: the first refresh token through Google's consent (PKCE) |
-//! | [`cli`] | the command line: `run`, `check`, `auth`, `health`, `sim` |
+//! | [`cli`] | the command line: `run`, `check`, `auth`, `health`, `status`, `verify`, `export`, `sim`, `bench` |
 //! | [`sim`] | `fitbit-influx sim`: a Google Health API v4 simulator for tests and the demo |
 //! | [`bench`] | `fitbit-influx bench`: a measured backfill (requests, CPU per point, memory) |
 //!
@@ -40,8 +42,10 @@ pub mod config;
 pub mod consent;
 pub mod coverage;
 pub mod daemon;
+pub mod export;
 pub mod health;
 pub mod influx;
+pub mod insights;
 pub mod memory;
 pub mod metrics;
 pub mod point;

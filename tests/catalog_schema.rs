@@ -19,6 +19,7 @@ fn person() -> Person {
         last_day: last,
         unworn_day: last - Duration::days(30),
         heart_rate_every: 600,
+        fever_from: None,
     }
 }
 
@@ -157,7 +158,8 @@ fn documented() -> BTreeSet<(String, String, String, String, String)> {
 #[test]
 fn docs_schema_lists_exactly_what_the_catalog_writes() {
     let mut from_code = BTreeSet::new();
-    for m in catalog::measurements() {
+    let insights = fitbit_influx::insights::MEASUREMENTS.iter().copied();
+    for m in catalog::measurements().into_iter().chain(insights) {
         for t in m.tags {
             from_code.insert((
                 m.name.to_string(),

@@ -11,7 +11,7 @@ use serde_json::Value;
 pub static DISTANCE_DAILY: Measurement = Measurement {
     name: "distance_daily",
     doc: "distance per civil day",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[field("m", Float, "m", "distance that day")],
 };
@@ -19,7 +19,7 @@ pub static DISTANCE_DAILY: Measurement = Measurement {
 pub static FLOORS_DAILY: Measurement = Measurement {
     name: "floors_daily",
     doc: "floors climbed per civil day",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[field("count", Int, "floors", "floors climbed that day")],
 };
@@ -27,7 +27,7 @@ pub static FLOORS_DAILY: Measurement = Measurement {
 pub static ELEVATION_DAILY: Measurement = Measurement {
     name: "elevation_daily",
     doc: "elevation gained per civil day (the API's altitude gain)",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[field("m", Float, "m", "elevation gained that day")],
 };
@@ -35,7 +35,7 @@ pub static ELEVATION_DAILY: Measurement = Measurement {
 pub static CALORIES_DAILY: Measurement = Measurement {
     name: "calories_daily",
     doc: "energy per civil day: total (including resting metabolism) and active",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[
         field("total_kcal", Float, "kcal", "total energy burned that day"),
@@ -51,7 +51,7 @@ pub static CALORIES_DAILY: Measurement = Measurement {
 pub static ACTIVE_MINUTES_DAILY: Measurement = Measurement {
     name: "active_minutes_daily",
     doc: "active minutes per civil day by intensity",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[
         field("light", Int, "min", "lightly active minutes"),
@@ -63,7 +63,7 @@ pub static ACTIVE_MINUTES_DAILY: Measurement = Measurement {
 pub static HEART_ZONE_TIME_DAILY: Measurement = Measurement {
     name: "heart_zone_time_daily",
     doc: "time in each heart-rate zone per civil day",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[
         field("light_s", Int, "s", "time in the light zone"),

@@ -8,7 +8,7 @@ use crate::point::FieldKind::{Bool, Float, Int, Str};
 use crate::point::Point;
 use serde_json::Value;
 
-const DAILY: &str = "local midnight of the day, in the user's time zone";
+const DAILY: &str = super::DAILY_TIME;
 
 pub static HEART_RATE_ZONES: Measurement = Measurement {
     name: "heart_rate_zones",

@@ -21,6 +21,9 @@ use chrono_tz::Tz;
 pub use read::ConvertError;
 use serde_json::{json, Value};
 
+/// The `time` of a daily measurement: [`Measurement::is_daily`] reads it.
+pub const DAILY_TIME: &str = "local midnight of the day, in the user's time zone";
+
 /// A measurement as written to InfluxDB.
 #[derive(Debug)]
 pub struct Measurement {
@@ -30,6 +33,13 @@ pub struct Measurement {
     pub time: &'static str,
     pub tags: &'static [Tag],
     pub fields: &'static [Field],
+}
+
+impl Measurement {
+    /// One point per civil day, at its local midnight.
+    pub fn is_daily(&self) -> bool {
+        self.time == DAILY_TIME
+    }
 }
 
 #[derive(Debug)]
@@ -171,7 +181,7 @@ impl DataType {
     }
 }
 
-pub use types::CATALOG;
+pub use types::{field, CATALOG, SLEEP, SLEEP_STAGE};
 
 /// The read scope an API type needs (reference §4 "read scope"), as the short name between
 /// `googlehealth.` and `.readonly`.

@@ -13,7 +13,7 @@ pub(super) const DEVICE_TAG: Tag = Tag {
     doc: "the recording device's display name, where the API gives one",
 };
 
-pub(super) const fn field(
+pub const fn field(
     name: &'static str,
     kind: FieldKind,
     unit: &'static str,
@@ -48,7 +48,7 @@ pub static STEPS: Measurement = Measurement {
 pub static STEPS_DAILY: Measurement = Measurement {
     name: "steps_daily",
     doc: "steps per civil day, from the API's daily rollup (days without data are absent)",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[field("count", Int, "steps", "steps that day")],
 };
@@ -56,7 +56,7 @@ pub static STEPS_DAILY: Measurement = Measurement {
 pub static RESTING_HEART_RATE: Measurement = Measurement {
     name: "resting_heart_rate",
     doc: "daily resting heart rate",
-    time: "local midnight of the day, in the user's time zone",
+    time: super::DAILY_TIME,
     tags: &[USER_TAG],
     fields: &[field("bpm", Int, "bpm", "resting heart rate")],
 };

@@ -82,6 +82,10 @@ pub struct SimArgs {
     /// §11 #3 — the dense mode; the default keeps tests and demos light).
     #[arg(long, default_value_t = 5)]
     pub heart_rate_every: u32,
+    /// A simulated illness over the last N complete days: the resting heart rate 15 bpm above the
+    /// person's usual (what the insights' baseline should flag). 0: none.
+    #[arg(long, default_value_t = 0)]
+    pub fever_days: u32,
     /// Consent without this scope (repeatable): `activity_and_fitness`, `health_metrics_and_measurements`,
     /// `sleep`, `profile` or `settings`. Requests that need it get 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT.
     #[arg(long = "withhold-scope", value_name = "SCOPE")]
@@ -246,6 +250,8 @@ impl Sim {
             last_day,
             unworn_day: self.first_day + Duration::days((span / 2).min(10)),
             heart_rate_every: self.args.heart_rate_every.max(1),
+            fever_from: (self.args.fever_days > 0)
+                .then(|| last_day - Duration::days(self.args.fever_days as i64)),
         }
     }
 

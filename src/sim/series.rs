@@ -592,6 +592,7 @@ mod tests {
             last_day: last,
             unworn_day: last - Duration::days(15),
             heart_rate_every: 7,
+            fever_from: None,
         };
         // The DST day, so both offsets appear.
         for r in heart_rate(&p, "2026-10-25".parse().unwrap()) {

@@ -108,6 +108,8 @@ pub struct Person {
     pub unworn_day: NaiveDate,
     /// Seconds between heart-rate samples.
     pub heart_rate_every: u32,
+    /// From this day to the day before the last, a fever: resting heart rate +15 bpm.
+    pub fever_from: Option<NaiveDate>,
 }
 
 impl Person {
@@ -396,8 +398,12 @@ impl Person {
 
     /// Resting heart rate of `day`, when the watch was worn that day.
     pub fn resting_heart_rate(&self, day: NaiveDate) -> Option<i64> {
-        self.worn(day)
-            .then(|| self.resting_bpm() + self.rng(day, 6).range(-3, 3))
+        let fever = self
+            .fever_from
+            .is_some_and(|f| day >= f && day < self.last_day);
+        self.worn(day).then(|| {
+            self.resting_bpm() + self.rng(day, 6).range(-3, 3) + if fever { 15 } else { 0 }
+        })
     }
 
     /// Weight measurements of `day` (a scale, three or four mornings a week): (instant, grams).

@@ -90,6 +90,9 @@ impl UserSync {
         self.publish_coverage(dt, a);
         report.points += r.points;
         report.skipped_points += r.skipped();
+        if r.points > 0 {
+            report.written_from = Some(report.written_from.map_or(w.from, |d| d.min(w.from)));
+        }
         match saved {
             Ok(()) => report.windows_ok += 1,
             Err(e) => {

@@ -233,17 +233,7 @@ pub async fn fetch_window(
         .per_minute(dt)
         .then(catalog::minute::MinuteSummary::default);
     while let Some(page) = pages.next_page(client, cx).await? {
-        let points = match page {
-            PageBody::Decoded(d) => {
-                for u in d.unreadable {
-                    report.skip(dt, u);
-                }
-                d.points
-            }
-            PageBody::Tree(page, key) => {
-                tree_points(dt, cx, (&page, key), (window, sources), &mut report)
-            }
-        };
+        let points = page_points(dt, cx, page, (window, sources), &mut report);
         match &mut minutes {
             Some(summary) => points.iter().for_each(|p| summary.add(p)),
             None => {
@@ -259,6 +249,25 @@ pub async fn fetch_window(
     }
     report.pages = pages.count;
     Ok(report)
+}
+
+/// The points of a page, however it was read; unreadable items skipped and reported.
+pub fn page_points(
+    dt: &'static DataType,
+    cx: &Context<'_>,
+    page: PageBody,
+    (window, sources): (Window, &FetchOptions),
+    report: &mut WindowReport,
+) -> Vec<crate::point::Point> {
+    match page {
+        PageBody::Decoded(d) => {
+            for u in d.unreadable {
+                report.skip(dt, u);
+            }
+            d.points
+        }
+        PageBody::Tree(page, key) => tree_points(dt, cx, (&page, key), (window, sources), report),
+    }
 }
 
 /// The points of a page read as a tree: each item converted (and tagged with its source when

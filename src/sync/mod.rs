@@ -8,6 +8,7 @@
 //! | [`fetcher`] | one window: pages → points → InfluxDB, unreadable points skipped and reported |
 //! | [`verify`] | what InfluxDB holds against what the API says, day by day |
 //! | `booking` | a window's outcome into the coverage: final, open, failed; what a failure means |
+//! | `derived` | after a round: the insights ([`crate::insights`]) from the earliest day it wrote |
 //! | this module | the round: recent days of every type first, then history |
 //!
 //! A window's days are recorded (final, open or failed) only after InfluxDB acknowledged its points,
@@ -17,6 +18,7 @@
 
 pub mod account;
 mod booking;
+mod derived;
 pub mod fetcher;
 pub mod horizon;
 pub mod pipeline;
@@ -67,6 +69,8 @@ pub struct RoundReport {
     pub last_error: Option<String>,
     /// InfluxDB refused a write (credentials, missing bucket/database): with the reason.
     pub write_refused: Option<String>,
+    /// The earliest day of a window that wrote points: insights are recomputed from there.
+    pub written_from: Option<NaiveDate>,
 }
 
 /// How a user's round ended.
@@ -145,6 +149,8 @@ pub struct UserSync {
     window_caps: HashMap<&'static str, u32>,
     /// The client's tally when the last round was recorded (`sync_round` reports the difference).
     recorded: crate::api::Tally,
+    /// Insights are due from this day on (the whole history at start; `None`: up to date).
+    insights_due: Option<NaiveDate>,
 }
 
 impl UserSync {
@@ -167,6 +173,7 @@ impl UserSync {
             skipped: HashSet::new(),
             window_caps: HashMap::new(),
             recorded: crate::api::Tally::default(),
+            insights_due: Some(NaiveDate::MIN),
         }
     }
 
@@ -291,6 +298,7 @@ impl UserSync {
                 }
             }
         }
+        self.update_insights(&account, &report).await;
         report.requests = self.client.requests_sent() - sent_before;
         RoundOutcome::Done(report)
     }

@@ -71,6 +71,20 @@ pub async fn list_truth(
         .collect()
 }
 
+/// Every reconciled heart-rate sample of a Berlin civil day: (time ns → bpm).
+pub async fn heart_rate_of_day(sim: &TestSim, token: &str, day: NaiveDate) -> BTreeMap<i64, i64> {
+    let next = day + chrono::Duration::days(1);
+    list_truth(
+        sim,
+        token,
+        "heart-rate",
+        HEART_RATE,
+        midnight(day),
+        midnight(next),
+    )
+    .await
+}
+
 pub const HEART_RATE: (&str, &str, &str, &str) = (
     "heart_rate.sample_time.physical_time",
     "heartRate",
