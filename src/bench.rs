@@ -23,6 +23,10 @@ pub struct BenchArgs {
     /// Seconds to stay idle after the backfill before reading the idle RSS.
     #[arg(long, default_value_t = 5)]
     pub idle_secs: u64,
+    /// Then export the heart rate as `export` does — a week, then every day — from the API and from
+    /// InfluxDB, printing each run's peak RSS (memory must not grow with the range).
+    #[arg(long)]
+    pub export: bool,
 }
 
 /// Runs the benchmark; `Err` is a one-line reason.
@@ -63,6 +67,11 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         .json()
         .await
         .map_err(|e| e.to_string())?;
+    let exports = if args.export {
+        Some(export_runs(&url, &state_dir, args.days).await?)
+    } else {
+        None
+    };
     let _ = sim.kill().await;
     let _ = std::fs::remove_dir_all(&state_dir);
 
@@ -115,7 +124,98 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         crate::config::DEFAULT_REQUESTS_PER_MINUTE,
         paced.as_secs_f64() / 60.0
     );
+    for line in exports.into_iter().flatten() {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// `export` of the heart rate as a child process, over a week and over every day, from the API and
+/// from InfluxDB: one line per run with its rows, wall time and peak RSS.
+async fn export_runs(
+    url: &str,
+    state_dir: &std::path::Path,
+    days: u32,
+) -> Result<Vec<String>, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut env = sim_env(url, state_dir);
+    env.extend(std::env::vars().filter(|(k, _)| k.starts_with("INFLUXDB_")));
+    let tz = crate::sim::SimArgs::for_tests().tz_of(0);
+    let last = chrono::Utc::now().with_timezone(&tz).date_naive() - chrono::Duration::days(1);
+    let mut lines = Vec::new();
+    // The API at its quota (300 a minute) takes twelve minutes for a year of dense heart rate: a
+    // week and a month show whether memory grows with the range; InfluxDB exports every day.
+    env.push(("REQUESTS_PER_MINUTE".into(), "300".into()));
+    let api = ("the API", &[][..]);
+    let stored = ("InfluxDB", &["--from-influx", "--tz", tz.name()][..]);
+    let week = 7.min(days.saturating_sub(1));
+    let runs = [
+        (week, api),
+        (30.min(days.saturating_sub(1)), api),
+        (week, stored),
+        (days.saturating_sub(1), stored),
+    ];
+    for (span, (source, extra)) in runs {
+        let from = last - chrono::Duration::days(span as i64 - 1);
+        {
+            let out = state_dir.join("export");
+            let _ = std::fs::remove_dir_all(&out);
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.args(["export", "--types", "heart-rate", "--out"])
+                .arg(&out)
+                .args(["--from", &from.to_string(), "--to", &last.to_string()])
+                .args(extra)
+                .env_clear()
+                .envs(env.iter().cloned())
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            let started = Instant::now();
+            let child = cmd.spawn().map_err(|e| format!("starting export: {e}"))?;
+            let (status, peak_kib) = tokio::task::spawn_blocking(move || wait_with_peak(child))
+                .await
+                .map_err(|e| e.to_string())??;
+            if status != 0 {
+                return Err(format!(
+                    "export from {source} over {span} days exited with {status}"
+                ));
+            }
+            let rows = count_lines(&out.join("me").join("heart_rate.csv"))?.saturating_sub(1);
+            lines.push(format!(
+                "export of {span} days of heart rate from {source}: {rows} rows in {:.1} s, peak RSS {:.1} MiB",
+                started.elapsed().as_secs_f64(),
+                peak_kib as f64 / 1024.0
+            ));
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    Ok(lines)
+}
+
+/// Waits for `child`; returns its exit status and peak RSS in KiB: its `VmHWM`, read every 20 ms
+/// until it exits. (`wait4`'s `ru_maxrss` would not do: after `fork` it starts from the parent's
+/// peak, here the backfill's.)
+fn wait_with_peak(mut child: std::process::Child) -> Result<(i32, u64), String> {
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok((status.code().unwrap_or(-1), peak));
+        }
+        if let Some(kib) = std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|t| kib_of(&t, "VmHWM"))
+        {
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn count_lines(path: &std::path::Path) -> Result<u64, String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(std::io::BufReader::new(file).lines().count() as u64)
 }
 
 async fn wait_for(url: &str) -> Result<(), String> {
@@ -136,13 +236,23 @@ fn tempfile_dir() -> Result<std::path::PathBuf, String> {
 
 /// The configuration: InfluxDB from the environment, Google from the simulator (seed 1), no pacing.
 fn config_for(url: &str, state_dir: &std::path::Path) -> Result<Config, String> {
-    let mut sim_args = crate::sim::SimArgs::for_tests();
-    sim_args.seed = 1;
-    let auth = crate::sim::auth::Auth::new(&sim_args);
     let mut vars: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("INFLUXDB_"))
         .collect();
-    vars.extend([
+    vars.extend(sim_env(url, state_dir));
+    let env = Env::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut config = Config::from_env(&env).map_err(|e| e.to_string())?;
+    // CPU and memory, not the quota: pacing off (the simulator's quota is off too).
+    config.sync.requests_per_minute = 1_000_000;
+    Ok(config)
+}
+
+/// The simulator's (seed 1) credentials and addresses, the state file in `state_dir`, no pacing.
+fn sim_env(url: &str, state_dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut sim_args = crate::sim::SimArgs::for_tests();
+    sim_args.seed = 1;
+    let auth = crate::sim::auth::Auth::new(&sim_args);
+    vec![
         ("GOOGLE_CLIENT_ID".into(), auth.client_id.clone()),
         (
             "GOOGLE_CLIENT_SECRET".into(),
@@ -158,12 +268,7 @@ fn config_for(url: &str, state_dir: &std::path::Path) -> Result<Config, String> 
             "STATE_FILE".into(),
             state_dir.join("state.json").display().to_string(),
         ),
-    ]);
-    let env = Env::from_pairs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let mut config = Config::from_env(&env).map_err(|e| e.to_string())?;
-    // CPU and memory, not the quota: pacing off (the simulator's quota is off too).
-    config.sync.requests_per_minute = 1_000_000;
-    Ok(config)
+    ]
 }
 
 /// Points written per measurement, from this process's metrics.
@@ -224,16 +329,19 @@ fn cpu_seconds() -> Result<f64, String> {
 
 /// A `/proc/self/status` figure in KiB; `Err` where it cannot be read.
 fn status_kib(key: &str) -> Result<u64, String> {
-    std::fs::read_to_string("/proc/self/status")
-        .map_err(|e| format!("bench needs Linux's /proc/self/status: {e}"))?
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(key)?
-                .trim_start_matches(':')
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        })
-        .ok_or_else(|| format!("no {key} in /proc/self/status"))
+    let text = std::fs::read_to_string("/proc/self/status")
+        .map_err(|e| format!("bench needs Linux's /proc/self/status: {e}"))?;
+    kib_of(&text, key).ok_or_else(|| format!("no {key} in /proc/self/status"))
+}
+
+/// A figure of a `/proc/*/status` text, in KiB.
+fn kib_of(status: &str, key: &str) -> Option<u64> {
+    status.lines().find_map(|l| {
+        l.strip_prefix(key)?
+            .trim_start_matches(':')
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
 }
