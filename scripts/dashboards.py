@@ -403,8 +403,43 @@ def pipeline():
     ], days=7)
 
 
+def insights():
+    """What the daemon derives from the stored series (docs/schema.md, "Insights")."""
+    def metric(name, field):
+        return f"SELECT last(\"{field}\") FROM \"insight\" WHERE $timeFilter AND {USER} AND \"metric\" = '{name}' {daily()}"
+    return dashboard("fitbit-insights", "Fitbit: insights", [
+        table("What changed",
+              "SELECT \"summary\" AS \"what changed\", \"activity_class\" AS \"activity\", \"wear_min\" AS \"worn (min)\" "
+              f"FROM \"day_insight\" WHERE $timeFilter AND {USER}",
+              0, 0, h=9, overrides=[unit_of("Time", "dateTimeAsIso")],
+              description="Per day: metrics far outside your own 30-day baseline (median and MAD; three robust "
+                          "standard deviations) and for how many days in a row, the day's activity class "
+                          "(not worn under an hour of heart rate; low under 500 steps; high from 10,000) and "
+                          "the minutes with heart-rate samples."),
+        series("Resting heart rate against your baseline",
+               [target(metric("resting_hr", "value"), alias="resting HR"),
+                target(metric("resting_hr", "baseline_median"), ref="B", alias="baseline (30-day median)")],
+               0, 9, unit="bpm",
+               description="The baseline needs 14 of the 30 days before; until then it is absent, not guessed."),
+        series("Wear time per day",
+               [target(f"SELECT last(\"wear_min\") FROM \"day_insight\" WHERE $timeFilter AND {USER} {daily()}",
+                       alias="worn")],
+               12, 9, bars=True, unit="m"),
+        series("Sleep regularity (28-day spread)",
+               [target(metric("bedtime", "sd_28d"), alias="bedtime"),
+                target(metric("wake", "sd_28d"), ref="B", alias="wake-up")],
+               0, 17, unit="m",
+               description="Standard deviation of bedtime and wake-up over the 28 nights ending each day: lower "
+                           "is more regular."),
+        series("Resting heart rate trend",
+               [target(metric("resting_hr", "mean_7d"), alias="7-day mean"),
+                target(metric("resting_hr", "mean_28d"), ref="B", alias="28-day mean")],
+               12, 17, unit="bpm"),
+    ], days=30)
+
+
 DASHBOARDS = {"overview.json": overview, "pipeline.json": pipeline, "heart.json": heart, "sleep.json": sleep, "activity.json": activity,
-              "body.json": body}
+              "body.json": body, "insights.json": insights}
 
 
 def main():

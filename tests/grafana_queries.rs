@@ -4,6 +4,8 @@
 //! here from the simulator's own API — per day in that person's zone, not merely some rows.
 
 mod common;
+#[path = "grafana_queries/insights.rs"]
+mod insights;
 #[path = "grafana_queries/panels.rs"]
 mod panels;
 #[path = "grafana_queries/panels_more.rs"]

@@ -146,15 +146,19 @@ pub fn clause(w: &Wording, m: &MetricDay, days: usize) -> Option<String> {
     let diff = m.value - med;
     let side = if diff >= 0.0 { "above" } else { "below" };
     let span = match days {
-        0 | 1 => "today".to_string(),
+        0 | 1 => "for 1 day".to_string(),
         n => format!("for {n} days"),
     };
+    let unit = if w.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", w.unit)
+    };
     Some(format!(
-        "{} {:.*} {} {side} your baseline {span}",
+        "{} {:.*}{unit} {side} your baseline {span}",
         w.label,
         w.decimals,
         diff.abs(),
-        w.unit
     ))
 }
 

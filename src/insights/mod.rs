@@ -192,10 +192,11 @@ const METRICS: &[Metric] = &[
         measurement: "steps_daily",
         field: "count",
         only: "",
-        floor: 500.0,
+        // Steps vary widely from day to day: only a day thousands away from the usual is news.
+        floor: 2500.0,
         wording: Wording {
             label: "steps",
-            unit: "steps",
+            unit: "",
             decimals: 0,
         },
     },
@@ -236,11 +237,13 @@ pub async fn refresh(
         let mut clauses = Vec::new();
         let mut outside = 0;
         let mut most_history = 0;
+        let mut any_value = false;
         for (m, s) in METRICS.iter().zip(&series) {
             let Some(md) = compute::metric_day(s, day, m.floor) else {
                 continue;
             };
             most_history = most_history.max(md.history_days);
+            any_value = true;
             if md.outside() == Some(true) {
                 outside += 1;
                 let sign = |d: NaiveDate| {
@@ -259,6 +262,8 @@ pub async fn refresh(
         let (class, level) = compute::activity_class(wear_min, steps);
         let summary = if !clauses.is_empty() {
             clauses.join("; ")
+        } else if !any_value {
+            "no values to compare that day".to_string()
         } else if most_history < compute::MIN_BASELINE_VALUES {
             format!(
                 "not enough history for baselines yet ({most_history} of the {} days they need)",

@@ -153,6 +153,7 @@ impl Truth<'_> {
             ("sleep.json", _) => self.expect_sleep(title, r).await,
             ("activity.json", _) => self.expect_activity(title, r).await,
             ("body.json", _) => self.expect_body(title, r).await,
+            ("insights.json", _) => self.expect_insights(title, r).await,
             ("pipeline.json", _) => Expect::Pipeline(crate::pipeline::Want {
                 // Every day from the first of the history to today, in the person's zone.
                 days: (today - self.first_day).num_days() + 1,
