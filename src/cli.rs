@@ -56,6 +56,10 @@ pub enum Command {
     /// API (stop the daemon first: it holds the state file) or from InfluxDB (`--from-influx`).
     /// Exit 0 everything written, 2 bad arguments, 3 something left out (named), 1 nothing written.
     Export(crate::export::ExportArgs),
+    /// Import a fitbit.com account archive or a Google Takeout "Fitbit" / "Google Health" archive
+    /// (.zip or unpacked folder) into InfluxDB (stop the daemon first: progress goes to the state
+    /// file). Exit 0 all imported, 2 bad arguments, 3 some files failed (named), 1 nothing imported.
+    Import(crate::import::ImportArgs),
     /// Serve a simulated Google Health API v4 (OAuth, data, quota, faults) for tests and demos.
     Sim(Box<crate::sim::SimArgs>),
     /// Backfill N simulated days into the INFLUXDB_* target (a scratch one) and print requests
@@ -108,6 +112,18 @@ pub fn main(cli: Cli) -> ExitCode {
             }
             Err(e) => {
                 eprintln!("export: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Import(args) => match runtime.block_on(crate::import::run(&env, args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(crate::import::ImportError::Config(e)) => config_error(e),
+            Err(e @ crate::import::ImportError::Incomplete(_)) => {
+                eprintln!("import: {e}");
+                ExitCode::from(crate::export::EXIT_INCOMPLETE)
+            }
+            Err(e) => {
+                eprintln!("import: {e}");
                 ExitCode::FAILURE
             }
         },

@@ -23,11 +23,12 @@
 //! | [`health`] | the health file the daemon keeps fresh, read by `fitbit-influx health` |
 //! | [`metrics`] | Prometheus metrics and `/metrics`, `/healthz`, `/readyz` (`METRICS_LISTEN`) |
 //! | [`export`] | `fitbit-influx export`: types and days of a person into CSV or JSON Lines files, from the API or InfluxDB |
+//! | [`import`] | `fitbit-influx import`: a fitbit.com or Google Takeout archive into the same measurements |
 //! | [`status`] | `fitbit-influx status`: the coverage of the state file as a table |
 //! | [`retry`] | exponential backoff with jitter, shared by every retry loop |
 //! | [`telemetry`] | tracing set-up (`LOG_FORMAT`, `RUST_LOG`) |
 //! | [`consent`] | `fitbit-influx auth`: the first refresh token through Google's consent (PKCE) |
-//! | [`cli`] | the command line: `run`, `check`, `auth`, `health`, `status`, `verify`, `export`, `sim`, `bench` |
+//! | [`cli`] | the command line: `run`, `check`, `auth`, `health`, `status`, `verify`, `export`, `import`, `sim`, `bench` |
 //! | [`sim`] | `fitbit-influx sim`: a Google Health API v4 simulator for tests and the demo |
 //! | [`bench`] | `fitbit-influx bench`: a measured backfill (requests, CPU per point, memory) |
 //!
@@ -44,6 +45,7 @@ pub mod coverage;
 pub mod daemon;
 pub mod export;
 pub mod health;
+pub mod import;
 pub mod influx;
 pub mod insights;
 pub mod memory;

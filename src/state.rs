@@ -56,6 +56,10 @@ pub struct UserState {
     /// Per data type (keyed by the catalog's data-type name).
     #[serde(default)]
     pub coverage: BTreeMap<String, Coverage>,
+    /// Archive files imported (`fitbit-influx import`): path inside the archive → its fingerprint
+    /// (size and CRC-32), recorded once all its points were written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub imported: BTreeMap<String, String>,
 }
 
 /// Version 1's per-type progress: every day up to `complete_through` was written.

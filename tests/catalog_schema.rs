@@ -158,7 +158,10 @@ fn documented() -> BTreeSet<(String, String, String, String, String)> {
 #[test]
 fn docs_schema_lists_exactly_what_the_catalog_writes() {
     let mut from_code = BTreeSet::new();
-    let insights = fitbit_influx::insights::MEASUREMENTS.iter().copied();
+    let insights = fitbit_influx::insights::MEASUREMENTS
+        .iter()
+        .chain(fitbit_influx::import::MEASUREMENTS)
+        .copied();
     for m in catalog::measurements().into_iter().chain(insights) {
         for t in m.tags {
             from_code.insert((

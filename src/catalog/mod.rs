@@ -181,7 +181,7 @@ impl DataType {
     }
 }
 
-pub use types::{field, CATALOG, SLEEP, SLEEP_STAGE};
+pub use types::{field, CATALOG, HEART_RATE, RESTING_HEART_RATE, SLEEP, SLEEP_STAGE, STEPS};
 
 /// The read scope an API type needs (reference §4 "read scope"), as the short name between
 /// `googlehealth.` and `.readonly`.

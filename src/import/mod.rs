@@ -1,0 +1,298 @@
+//! `fitbit-influx import PATH`: a fitbit.com account archive or a Google Takeout "Fitbit" / "Google
+//! Health" archive (a `.zip`, read in place, or the folder it unpacks to) into the same measurements,
+//! tags, field types and timestamps as the API sync, so imported and synced points of the same instant
+//! are the same point; what the API does not offer (sleep scores) gets its own measurement.
+//!
+//! | module | its one job |
+//! |---|---|
+//! | [`archive`] | the archive's entries, one at a time, with a fingerprint (size and CRC-32) |
+//! | [`formats`] | file kinds by name, and each kind's records into points (time zones per kind) |
+//! | this module | the command: which files, one canonical source per metric, progress, the summary |
+//!
+//! Resumable and idempotent: a file is recorded in the state file (per user, with its fingerprint)
+//! only after InfluxDB acknowledged all its points; a rerun skips recorded files and writes the rest,
+//! and writing a point again overwrites it. One bad file is reported and the others go on.
+
+pub mod archive;
+pub mod formats;
+
+use crate::catalog::{Field, Measurement, USER_TAG};
+use crate::config::{self, ConfigError, Env};
+use crate::influx::InfluxWriter;
+use crate::point::FieldKind::{Float, Int};
+use crate::state::{SharedState, StateStore};
+use archive::{Archive, Entry};
+use chrono_tz::Tz;
+use formats::Kind;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub static SLEEP_SCORE: Measurement = Measurement {
+    name: "sleep_score",
+    doc: "the night's sleep score from an archive (`sleep_score.csv`; the API does not offer it)",
+    time: "the wake-up (the score's timestamp)",
+    tags: &[USER_TAG],
+    fields: &[
+        Field {
+            name: "overall",
+            kind: Int,
+            unit: "",
+            doc: "overall sleep score, 0–100",
+        },
+        Field {
+            name: "composition",
+            kind: Int,
+            unit: "",
+            doc: "composition subscore (absent in many rows)",
+        },
+        Field {
+            name: "revitalization",
+            kind: Int,
+            unit: "",
+            doc: "revitalization subscore",
+        },
+        Field {
+            name: "duration",
+            kind: Int,
+            unit: "",
+            doc: "duration subscore (absent in many rows)",
+        },
+        Field {
+            name: "deep_sleep_min",
+            kind: Int,
+            unit: "min",
+            doc: "minutes of deep sleep",
+        },
+        Field {
+            name: "resting_hr",
+            kind: Int,
+            unit: "bpm",
+            doc: "resting heart rate that night",
+        },
+        Field {
+            name: "restlessness",
+            kind: Float,
+            unit: "",
+            doc: "fraction of the night restless",
+        },
+    ],
+};
+
+/// `sleep_score.csv` columns (normalised: lower case, no spaces or underscores) → field, integer?
+pub const SLEEP_SCORE_COLUMNS: &[(&str, &str, bool)] = &[
+    ("overallscore", "overall", true),
+    ("compositionscore", "composition", true),
+    ("revitalizationscore", "revitalization", true),
+    ("durationscore", "duration", true),
+    ("deepsleepinminutes", "deep_sleep_min", true),
+    ("restingheartrate", "resting_hr", true),
+    ("restlessness", "restlessness", false),
+];
+
+/// Everything only an import writes, for docs/schema.md.
+pub static MEASUREMENTS: &[&Measurement] = &[&SLEEP_SCORE];
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The archive: a `.zip` (MyFitbitData.zip, takeout-….zip) or the folder it unpacks to.
+    pub path: PathBuf,
+    /// Whose data it is: a name from USERS, or `me`.
+    #[arg(long, default_value = "me")]
+    pub user: String,
+    /// The person's time zone for the archive's local times (sleep, daily values); default: the
+    /// `timezone` of the archive's Profile.csv.
+    #[arg(long)]
+    pub tz: Option<Tz>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Failed(String),
+    /// Exit status 3: some files could not be imported (named); the rest was.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+/// What one kind of file gave.
+#[derive(Debug, Default)]
+struct Tally {
+    files: usize,
+    records: usize,
+    written: usize,
+    already: usize,
+    skipped: BTreeMap<String, usize>,
+    failed: Vec<String>,
+}
+
+pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
+    let influx = config::InfluxConfig::from_env(env)?;
+    let sync = config::SyncConfig::from_env(env)?;
+    let (store, state) = StateStore::open(&sync.state_file).map_err(|e| {
+        ImportError::Failed(format!(
+            "{e} (stop the daemon first: an import records its progress in the state file)"
+        ))
+    })?;
+    let state = SharedState::new(store, state);
+    let writer = InfluxWriter::new(&influx);
+    let mut archive = Archive::open(&args.path).map_err(|e| ImportError::Failed(e.to_string()))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| ImportError::Failed(e.to_string()))?;
+    let tz = match args.tz {
+        Some(tz) => tz,
+        None => profile_zone(&mut archive, &entries)?,
+    };
+    let cx = formats::Context {
+        user: &args.user,
+        tz,
+    };
+    // One canonical source per metric: the JSON heart rate (integer bpm, the older history) when
+    // the archive has it, the CSV otherwise (reference §5.2).
+    let hr_json = entries
+        .iter()
+        .any(|e| formats::classify(e.base_name()) == Some(Kind::HeartRateJson));
+    let todo: Vec<(&Entry, Kind)> = entries
+        .iter()
+        .filter_map(|e| Some((e, formats::classify(e.base_name())?)))
+        .filter(|(_, k)| !(hr_json && *k == Kind::HeartRateCsv))
+        .collect();
+    let not_read = entries.len() - todo.len();
+    let progress = std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut tallies: BTreeMap<Kind, Tally> = BTreeMap::new();
+    for (i, (entry, kind)) in todo.iter().enumerate() {
+        if progress {
+            let eta = started.elapsed().as_secs_f64() / i.max(1) as f64 * (todo.len() - i) as f64;
+            eprint!(
+                "\r\x1b[K[{}/{}] {} (about {:.0} s left)",
+                i + 1,
+                todo.len(),
+                entry.base_name(),
+                eta
+            );
+        }
+        let tally = tallies.entry(*kind).or_default();
+        tally.files += 1;
+        let done = state.read(|s| {
+            s.users
+                .get(&args.user)
+                .and_then(|u| u.imported.get(&entry.name))
+                .is_some_and(|f| *f == entry.fingerprint)
+        });
+        if done {
+            tally.already += 1;
+            continue;
+        }
+        match import_file(&mut archive, entry, *kind, &cx, &writer).await {
+            Ok(parsed) => {
+                tally.records += parsed.records;
+                tally.written += parsed.points.len();
+                for (at, why) in &parsed.skipped {
+                    tracing::debug!(file = %entry.name, at = %at, problem = %why, "record skipped");
+                    *tally.skipped.entry(why.clone()).or_default() += 1;
+                }
+                state
+                    .update(|s| {
+                        let u = s.users.entry(args.user.clone()).or_default();
+                        u.imported
+                            .insert(entry.name.clone(), entry.fingerprint.clone());
+                    })
+                    .map_err(|e| ImportError::Failed(format!("cannot record the progress: {e}")))?;
+            }
+            Err(why) => {
+                tracing::warn!(file = %entry.name, problem = %why, "file not imported; the others go on, a rerun tries it again");
+                tally.failed.push(format!("{}: {why}", entry.name));
+            }
+        }
+    }
+    if progress {
+        eprint!("\r\x1b[K");
+    }
+    println!(
+        "{}: {} from {} (time zone {})",
+        args.user,
+        args.path.display(),
+        if hr_json {
+            "heart rate from JSON"
+        } else {
+            "heart rate from CSV"
+        },
+        tz.name()
+    );
+    for (kind, t) in &tallies {
+        println!(
+            "  {:<26} {:>5} file(s) {:>9} records {:>9} points written {:>5} already imported",
+            kind.name(),
+            t.files,
+            t.records,
+            t.written,
+            t.already
+        );
+        for (why, n) in &t.skipped {
+            println!("      skipped {n}: {why}");
+        }
+        for f in &t.failed {
+            println!("      failed: {f}");
+        }
+    }
+    println!("  {not_read} other file(s) not read (kinds this importer does not read yet, or the CSV twin of the JSON heart rate)");
+    let failed: usize = tallies.values().map(|t| t.failed.len()).sum();
+    if failed > 0 {
+        return Err(ImportError::Incomplete(format!(
+            "{failed} file(s) could not be imported (named above); run again after fixing them"
+        )));
+    }
+    Ok(())
+}
+
+/// One file: read, parsed, written in batches; `Err` leaves it unrecorded.
+async fn import_file(
+    archive: &mut Archive,
+    entry: &Entry,
+    kind: Kind,
+    cx: &formats::Context<'_>,
+    writer: &InfluxWriter,
+) -> Result<formats::Parsed, String> {
+    let bytes = archive.read(entry).map_err(|e| e.to_string())?;
+    let parsed = formats::parse(kind, &bytes, cx)?;
+    drop(bytes);
+    for batch in parsed.points.chunks(5000) {
+        writer.write(batch).await.map_err(|e| e.to_string())?;
+    }
+    Ok(parsed)
+}
+
+/// The `timezone` column of the archive's `Profile.csv` (Google Takeout, "Your Profile").
+fn profile_zone(archive: &mut Archive, entries: &[Entry]) -> Result<Tz, ImportError> {
+    let missing = |why: String| {
+        ImportError::Config(ConfigError {
+            variable: "--tz".into(),
+            problem: format!("{why}; give the person's zone, e.g. --tz Europe/Berlin"),
+        })
+    };
+    let Some(profile) = entries
+        .iter()
+        .find(|e| e.base_name().eq_ignore_ascii_case("Profile.csv"))
+    else {
+        return Err(missing(
+            "the archive has no Profile.csv to read the time zone from".into(),
+        ));
+    };
+    let bytes = archive
+        .read(profile)
+        .map_err(|e| ImportError::Failed(e.to_string()))?;
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let col = r.headers().ok().and_then(|h| {
+        h.iter()
+            .position(|c| c.trim().eq_ignore_ascii_case("timezone"))
+    });
+    let zone = col.and_then(|c| r.records().next()?.ok()?.get(c).map(str::to_string));
+    zone.as_deref()
+        .and_then(|z| z.trim().parse::<Tz>().ok())
+        .ok_or_else(|| missing(format!("{} holds no IANA time zone", profile.name)))
+}
