@@ -328,6 +328,24 @@ fn csv_rows(text: &str) -> Result<(Vec<String>, csv::StringRecordsIntoIter<&[u8]
     Ok((header, r.into_records()))
 }
 
+/// A CSV row counted as a record, with where it is (`line N`, the header being line 1); a row the
+/// parser cannot read is skipped and named.
+fn counted_row(
+    out: &mut Parsed,
+    i: usize,
+    row: csv::Result<csv::StringRecord>,
+) -> Option<(String, csv::StringRecord)> {
+    out.records += 1;
+    let at = format!("line {}", i + 2);
+    match row {
+        Ok(r) => Some((at, r)),
+        Err(e) => {
+            out.skip(at, e.to_string());
+            None
+        }
+    }
+}
+
 fn column(header: &[String], name: &str) -> Result<usize, String> {
     header
         .iter()
@@ -353,14 +371,8 @@ fn heart_rate_csv(text: &str, cx: &Context) -> Result<Parsed, String> {
     let mut out = Parsed::default();
     let mut samples: Vec<(DateTime<Utc>, i64, String)> = Vec::new();
     for (i, row) in rows.enumerate() {
-        out.records += 1;
-        let at = format!("line {}", i + 2);
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                out.skip(at, e.to_string());
-                continue;
-            }
+        let Some((at, row)) = counted_row(&mut out, i, row) else {
+            continue;
         };
         let (Some(when), Some(value)) = (
             row.get(t).and_then(utc),
@@ -406,14 +418,8 @@ fn sleep_score_csv(text: &str, cx: &Context) -> Result<Parsed, String> {
         .collect();
     let mut out = Parsed::default();
     for (i, row) in rows.enumerate() {
-        out.records += 1;
-        let at = format!("line {}", i + 2);
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                out.skip(at, e.to_string());
-                continue;
-            }
+        let Some((at, row)) = counted_row(&mut out, i, row) else {
+            continue;
         };
         let Some(when) = row.get(t).and_then(utc) else {
             out.skip(at, "no timestamp");

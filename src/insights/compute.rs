@@ -111,7 +111,8 @@ pub fn metric_day(s: &Series, day: NaiveDate, floor: f64) -> Option<MetricDay> {
 }
 
 /// The day's activity class as the tutorials draw it: under an hour of heart rate is a day the
-/// watch was not worn; then the 500- and 10,000-step lines.
+/// watch was not worn; then the 500- and 10,000-step lines. A worn day with no step total is a day
+/// without steps (the rollup leaves such days out), hence `low`, not a guess.
 pub fn activity_class(wear_min: i64, steps: Option<i64>) -> (&'static str, i64) {
     match (wear_min, steps.unwrap_or(0)) {
         (w, _) if w < 60 => ("not_worn", 0),

@@ -257,6 +257,7 @@ pub async fn refresh(
             }
             points.push(insight_point(who.user, m.name, midnight, &md));
         }
+        // A day without a heart-rate sample was worn for 0 minutes: a count, not a missing value.
         let wear_min = wear.get(&day).copied().unwrap_or(0);
         let steps = series[METRICS.len() - 1].get(&day).map(|v| *v as i64);
         let (class, level) = compute::activity_class(wear_min, steps);
