@@ -9,6 +9,10 @@
 //! - **failed**: its last fetch failed or met unreadable points; retried with backoff ([`DayFailure`]);
 //! - **missing**: never fetched (the backfill), which is everything not in the other three.
 //!
+//! Days an archive import wrote (`fitbit-influx import`) are kept apart, as **imported**: the backfill
+//! does not fetch them — except the newest, which an export may have cut off — until `verify` finds
+//! one disagreeing with the API. Days the archive lacks are fetched as usual.
+//!
 //! Day sets are stored as sorted, disjoint, inclusive ranges, so a year of final days is one entry.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -131,6 +135,9 @@ pub struct Coverage {
     pub final_days: DaySet,
     #[serde(default, rename = "open", skip_serializing_if = "DaySet::is_empty")]
     pub open_days: DaySet,
+    /// Days an archive import wrote points of this type on.
+    #[serde(default, rename = "imported", skip_serializing_if = "DaySet::is_empty")]
+    pub imported_days: DaySet,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub failed: BTreeMap<NaiveDate, DayFailure>,
     /// Set when the API said this request can never work for this account (a configuration fact such
@@ -192,6 +199,27 @@ impl Coverage {
     pub fn reopen(&mut self, from: NaiveDate, to: NaiveDate) {
         self.final_days.remove_range(from, to);
         self.open_days.remove_range(from, to);
+        self.imported_days.remove_range(from, to);
+    }
+
+    /// Whether an archive already gave `day`, so the API need not: any imported day but the newest
+    /// (an export ends during its last day, whose rest the API fills).
+    pub fn from_archive(&self, day: NaiveDate) -> bool {
+        self.imported_days.contains(day) && self.imported_days.last() != Some(day)
+    }
+
+    /// Days only an archive gave (not fetched from the API since), for the progress figures.
+    pub fn archive_only_days(&self) -> i64 {
+        self.imported_days
+            .ranges()
+            .iter()
+            .flat_map(|(a, b)| a.iter_days().take_while(move |d| d <= b))
+            .filter(|d| {
+                self.from_archive(*d)
+                    && !self.final_days.contains(*d)
+                    && !self.open_days.contains(*d)
+            })
+            .count() as i64
     }
 
     /// When the open days are due again, refreshing every `interval`.

@@ -267,7 +267,7 @@ impl CoverageFigures {
             final_days,
             open_days,
             failed_days: c.failed.len() as u64,
-            done_days: (final_days + open_days).min(total),
+            done_days: (final_days + open_days + c.archive_only_days() as u64).min(total),
             total_days: total,
             lag_seconds,
         }

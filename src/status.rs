@@ -40,6 +40,13 @@ pub fn table(state: &State) -> String {
                     .format("%Y-%m-%d %H:%M UTC")
                     .to_string())
             );
+            if !c.imported_days.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    from an archive: {} (not fetched from the API but the newest)",
+                    days(&c.imported_days)
+                );
+            }
             if let Some(why) = &c.disabled {
                 let _ = writeln!(out, "    disabled: {why}");
             }

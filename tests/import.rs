@@ -1,294 +1,164 @@
-//! `fitbit-influx import` of a synthetic Google Takeout "Fitbit" archive (generation C, the formats
-//! of the reference's §2 written out here byte for byte: Jackson-style JSON with `" : "`, UTC
-//! `MM/DD/YY` clocks, local sleep times, a year file of resting heart rate with placeholders, a sleep
-//! session repeated in two chunks, sleep_score.csv, Profile.csv) built from the simulator's own
-//! answers over twelve days around the October DST change; imported into the real InfluxDB and
-//! compared with the simulator and with what an API sync of the same person writes.
+//! `fitbit-influx import` of synthetic archives of all four generations (tests/import/takeout.rs),
+//! built from the simulator's own answers over twelve days around the October DST change, imported
+//! into the real InfluxDB and compared with the simulator and with what an API sync of the same
+//! person writes; then the daemon's backfill over the imported days, a second import, and an import
+//! killed half-way and run again.
 
 mod common;
+#[path = "import/takeout.rs"]
+mod takeout;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate};
 use common::daemon::Daemon;
 use common::sim::{start, TestSim};
 use common::truth::*;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
+use takeout::Gen;
 
 const END: &str = "2026-10-28";
 const DAYS: i64 = 12;
 
-fn classic(t: DateTime<Utc>) -> String {
-    t.format("%m/%d/%y %H:%M:%S").to_string()
-}
+type Row = Map<String, Value>;
 
-fn local_naive(t: DateTime<Utc>) -> String {
-    t.with_timezone(&BERLIN)
-        .format("%Y-%m-%dT%H:%M:%S%.3f")
-        .to_string()
-}
-
-/// Jackson's pretty print as the archives have it: `"key" : value`, two-space indent, `},{`
-/// between records, no trailing newline.
-fn jackson(records: &[Value]) -> String {
-    let body: Vec<String> = records
-        .iter()
-        .map(|r| {
-            serde_json::to_string_pretty(r)
-                .unwrap()
-                .replace("\": ", "\" : ")
-        })
-        .collect();
-    format!("[{}]", body.join(",").replace("}\n,{", "},{"))
-}
-
-struct Zip {
-    w: zip::ZipWriter<std::fs::File>,
-}
-
-impl Zip {
-    fn add(&mut self, name: &str, text: &str) {
-        let o = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        self.w
-            .start_file(format!("Takeout/Fitbit/{name}"), o)
-            .unwrap();
-        self.w.write_all(text.as_bytes()).unwrap();
-    }
-}
-
-async fn sleeps(sim: &TestSim, tok: &str) -> Vec<Value> {
-    sim.list_all(tok, "sleep", "", None)
-        .await
-        .0
-        .into_iter()
-        .map(|p| p["sleep"].clone())
-        .collect()
-}
-
-/// Every row of a measurement for `user`, without the tags' column order mattering.
-async fn points(s: &Servers, db: &str, m: &str) -> Vec<serde_json::Map<String, Value>> {
+/// Every row of a measurement.
+async fn points(s: &Servers, db: &str, m: &str) -> Vec<Row> {
     rows(s, db, &format!("SELECT * FROM \"{m}\"")).await
 }
 
-/// Points per measurement the import writes.
-async fn counts(s: &Servers, db: &str) -> Vec<usize> {
+/// time → the given fields (and tags) of every point of `m`.
+async fn fields(s: &Servers, db: &str, m: &str, names: &[&str]) -> BTreeMap<i64, Vec<Value>> {
+    points(s, db, m)
+        .await
+        .iter()
+        .map(|r| {
+            let v = names
+                .iter()
+                .map(|n| match r.get(*n).unwrap_or(&Value::Null) {
+                    // Compare floats to a micro-unit: cm → m and km → m take different roundings.
+                    Value::Number(x) if x.is_f64() => {
+                        serde_json::json!((x.as_f64().unwrap() * 1e6).round() / 1e6)
+                    }
+                    other => other.clone(),
+                })
+                .collect();
+            (r["time"].as_i64().unwrap(), v)
+        })
+        .collect()
+}
+
+fn local_date(ns: i64) -> NaiveDate {
+    DateTime::from_timestamp_nanos(ns)
+        .with_timezone(&BERLIN)
+        .date_naive()
+}
+
+/// A daily measurement's integer field by local date.
+async fn daily_ints(s: &Servers, db: &str, m: &str, field: &str) -> BTreeMap<NaiveDate, i64> {
+    points(s, db, m)
+        .await
+        .iter()
+        .map(|r| {
+            (
+                local_date(r["time"].as_i64().unwrap()),
+                r[field].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Points per measurement an import writes.
+const WRITTEN: &[&str] = &[
+    "heart_rate",
+    "steps",
+    "resting_heart_rate",
+    "sleep",
+    "sleep_stage",
+    "sleep_score",
+    "weight",
+    "body_fat",
+    "exercise",
+    "spo2",
+    "spo2_daily",
+    "hrv",
+    "hrv_daily",
+    "respiratory_rate_daily",
+    "sleep_temperature",
+    "stress_score",
+    "readiness",
+];
+
+async fn counts(s: &Servers, db: &str) -> Vec<(&'static str, usize)> {
     let mut out = Vec::new();
-    for m in ["heart_rate", "steps", "sleep", "sleep_stage", "sleep_score"] {
-        out.push(points(s, db, m).await.len());
+    for m in WRITTEN {
+        out.push((*m, points(s, db, m).await.len()));
     }
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_takeout_archive_imports_exactly_as_the_api_has_it_and_again_changes_nothing() {
-    let Some(s) = servers() else { return };
+/// The measurements read from a generation's files that only CSVs (generations B–D) carry.
+const FROM_CSV: &[&str] = &[
+    "sleep_score",
+    "spo2",
+    "spo2_daily",
+    "hrv",
+    "hrv_daily",
+    "respiratory_rate_daily",
+    "sleep_temperature",
+    "stress_score",
+    "readiness",
+];
+
+async fn import(d: &Daemon<'_>, path: &std::path::Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["import", path.to_str().unwrap()];
+    args.extend(extra);
+    let out = d.command(&args).output().await.unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+async fn sim_of_the_archive() -> TestSim {
     let end: NaiveDate = END.parse().unwrap();
-    let sim = start(|a| {
+    start(|a| {
         a.days = DAYS as u32;
         a.end = Some(end);
         a.heart_rate_every = 60;
     })
-    .await;
-    let tok = sim.access_token(0).await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again_change_nothing() {
+    let Some(s) = servers() else { return };
+    let end: NaiveDate = END.parse().unwrap();
     let first = end - Duration::days(DAYS - 1);
+    let sim = sim_of_the_archive().await;
+    let tok = sim.access_token(0).await;
+    let (files, truth) = takeout::build(&sim, &tok, first, end).await;
     let dir = tempfile::tempdir().unwrap();
+
+    // Generation C, the full comparison.
     let path = dir.path().join("takeout-20261101T000000Z-1-001.zip");
-    let mut z = Zip {
-        w: zip::ZipWriter::new(std::fs::File::create(&path).unwrap()),
-    };
-
-    // Heart rate: one file per local day (25 hours on 2026-10-25), UTC clocks.
-    let mut hr_truth = BTreeMap::new();
-    for day in first.iter_days().take_while(|d| *d <= end) {
-        let samples = heart_rate_of_day(&sim, &tok, day).await;
-        let records: Vec<Value> = samples
-            .iter()
-            .map(|(ns, bpm)| json!({"dateTime": classic(DateTime::from_timestamp_nanos(*ns)), "value": {"bpm": bpm, "confidence": 2}}))
-            .collect();
-        if !records.is_empty() {
-            z.add(
-                &format!("Global Export Data/heart_rate-{day}.json"),
-                &jackson(&records),
-            );
-        }
-        hr_truth.extend(samples);
-    }
-    // The CSV twin of one day: the JSON is canonical, so it must not be read.
-    z.add(
-        "Physical Activity_GoogleData/heart_rate_2026-10-20.csv",
-        "timestamp,beats per minute,data source\n2026-10-20T00:00:04Z,199.0,Pixel Watch 2\n",
-    );
-    // Steps: one 30-day chunk, string values, per minute.
-    let steps_truth = list_truth(
-        &sim,
-        &tok,
-        "steps",
-        STEPS,
-        midnight(first),
-        midnight(end + Duration::days(1)),
-    )
-    .await;
-    let records: Vec<Value> = steps_truth
-        .iter()
-        .map(|(ns, n)| json!({"dateTime": classic(DateTime::from_timestamp_nanos(*ns)), "value": n.to_string()}))
-        .collect();
-    z.add(
-        &format!("Global Export Data/steps-{first}.json"),
-        &jackson(&records),
-    );
-    // Resting heart rate: a year file, with a placeholder row.
-    let (rhr, _) = sim
-        .list_all(&tok, "daily-resting-heart-rate", "", None)
-        .await;
-    let mut rhr_truth = BTreeMap::new();
-    let mut records = vec![
-        json!({"dateTime": "10/01/26 00:00:00", "value": {"date": null, "value": 0.0, "error": 0.0}}),
-    ];
-    for p in &rhr {
-        let v = &p["dailyRestingHeartRate"];
-        let d = date_of(&v["date"]);
-        let bpm: i64 = v["beatsPerMinute"].as_str().unwrap().parse().unwrap();
-        rhr_truth.insert(d, bpm);
-        let mmddyy = d.format("%m/%d/%y").to_string();
-        records.push(json!({"dateTime": format!("{mmddyy} 00:00:00"), "value": {"date": mmddyy, "value": bpm as f64, "error": 6.5}}));
-    }
-    z.add(
-        "Global Export Data/resting_heart_rate-2026-01-01.json",
-        &jackson(&records),
-    );
-    // Sleep: sessions newest first in two chunks, the newest of the first chunk repeated in the second.
-    let sessions = sleeps(&sim, &tok).await;
-    let as_archive = |s: &Value, id: usize| {
-        let t = |k: &str| {
-            s["interval"][k]
-                .as_str()
-                .unwrap()
-                .parse::<DateTime<Utc>>()
-                .unwrap()
-        };
-        let n = |k: &str| s["summary"][k].as_str().unwrap().parse::<i64>().unwrap();
-        let minutes = |k: &str| {
-            s["summary"]["stagesSummary"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|x| x["type"] == k)
-                .map(|x| x["minutes"].as_str().unwrap().parse::<i64>().unwrap())
-        };
-        let classic_log = s["type"] == "CLASSIC";
-        let mut summary = serde_json::Map::new();
-        let kinds: &[(&str, &str)] = if classic_log {
-            &[
-                ("ASLEEP", "asleep"),
-                ("RESTLESS", "restless"),
-                ("AWAKE", "awake"),
-            ]
-        } else {
-            &[
-                ("DEEP", "deep"),
-                ("AWAKE", "wake"),
-                ("LIGHT", "light"),
-                ("REM", "rem"),
-            ]
-        };
-        for (api, name) in kinds {
-            summary.insert(
-                (*name).into(),
-                json!({"count": 1, "minutes": minutes(api).unwrap_or(0), "thirtyDayAvgMinutes": 0}),
-            );
-        }
-        let data: Vec<Value> = s["stages"].as_array().unwrap().iter().map(|st| {
-            let (a, b) = (st["startTime"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap(), st["endTime"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap());
-            let level = match st["type"].as_str().unwrap() { "AWAKE" if !classic_log => "wake".to_string(), other => other.to_ascii_lowercase() };
-            json!({"dateTime": local_naive(a), "level": level, "seconds": (b - a).num_seconds()})
-        }).collect();
-        json!({
-            "logId": 25_555_303_911_i64 + id as i64,
-            "dateOfSleep": t("endTime").with_timezone(&BERLIN).date_naive().to_string(),
-            "startTime": local_naive(t("startTime")),
-            "endTime": local_naive(t("endTime")),
-            "duration": (t("endTime") - t("startTime")).num_milliseconds(),
-            "minutesToFallAsleep": n("minutesToFallAsleep"),
-            "minutesAsleep": n("minutesAsleep"),
-            "minutesAwake": n("minutesAwake"),
-            "minutesAfterWakeup": n("minutesAfterWakeUp"),
-            "timeInBed": n("minutesInSleepPeriod"),
-            "efficiency": 93,
-            "type": if classic_log { "classic" } else { "stages" },
-            "infoCode": 0,
-            "logType": "auto_detected",
-            "levels": {"summary": summary, "data": data, "shortData": [{"dateTime": local_naive(t("startTime") + Duration::minutes(5)), "level": "wake", "seconds": 60}]},
-            "mainSleep": s["metadata"]["mainSleep"],
-        })
-    };
-    let complete: Vec<&Value> = sessions
-        .iter()
-        .filter(|s| s.get("summary").is_some())
-        .collect();
-    assert!(complete.len() >= 10, "{} sessions", complete.len());
-    let archived: Vec<Value> = complete
-        .iter()
-        .enumerate()
-        .map(|(i, s)| as_archive(s, i))
-        .collect();
-    let half = archived.len() / 2;
-    z.add(
-        "Global Export Data/sleep-2026-10-01.json",
-        &jackson(&archived[..=half]),
-    );
-    z.add(
-        "Global Export Data/sleep-2026-10-20.json",
-        &jackson(&archived[half..]),
-    );
-    // Sleep scores, which the API lacks: one per main sleep, at the wake-up.
-    let mut scores = String::from("sleep_log_entry_id,timestamp,overall_score,composition_score,revitalization_score,duration_score,deep_sleep_in_minutes,resting_heart_rate,restlessness\n");
-    let mut score_truth = BTreeMap::new();
-    for (i, s) in complete
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s["metadata"]["mainSleep"] == true)
-    {
-        let wake: DateTime<Utc> = s["interval"]["endTime"].as_str().unwrap().parse().unwrap();
-        let overall = 60 + (i as i64 * 7) % 35;
-        score_truth.insert(wake.timestamp_nanos_opt().unwrap(), overall);
-        scores += &format!(
-            "{},{},{overall},,{},,{},58,0.{:02}\n",
-            41_941_918_001_i64 + i as i64,
-            ts(wake),
-            overall - 2,
-            60 + i,
-            10 + i
-        );
-    }
-    z.add("Sleep Score/sleep_score.csv", &scores);
-    z.add(
-        "Your Profile/Profile.csv",
-        "id,full_name,timezone,weight_unit\nABC123,Test Person,Europe/Berlin,POUND\n",
-    );
-    z.add("Biometrics/Glucose 2306.csv", "no data");
-    // A broken file: named, not recorded, the others go on.
-    z.add(
-        "Global Export Data/steps-2026-09-01.json",
-        "[{\n  \"dateTime\" : \"09/01/26 00:0",
-    );
-    z.w.finish().unwrap();
-
+    files.zip(Gen::C, &path);
     let db = fresh_database(&s, "import").await;
     let d = Daemon::new(&sim, &s, &db, dir.path());
-    let import = || d.command(&["import", path.to_str().unwrap()]).output();
-    let out = import().await.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "the broken file: {stdout}\n{stderr}"
+    let (code, out) = import(&d, &path, &[]).await;
+    assert_eq!(code, Some(3), "the broken file: {out}");
+    assert!(
+        out.contains("steps-2026-09-01.json") && out.contains("time zone Europe/Berlin"),
+        "{out}"
     );
     assert!(
-        stdout.contains("steps-2026-09-01.json") && stdout.contains("time zone Europe/Berlin"),
-        "{stdout}"
+        out.contains(&format!(
+            "skipped {}: 50 is the sensor's floor",
+            truth.spo2_floor_rows
+        )),
+        "the SpO2 floor rows, counted: {out}"
     );
 
     // Against the simulator.
@@ -297,9 +167,9 @@ async fn a_takeout_archive_imports_exactly_as_the_api_has_it_and_again_changes_n
         .iter()
         .map(|r| (r["time"].as_i64().unwrap(), r["bpm"].as_i64().unwrap()))
         .collect();
-    assert!(hr_truth.len() > 10_000);
+    assert!(truth.heart_rate.len() > 10_000);
     assert_eq!(
-        hr, hr_truth,
+        hr, truth.heart_rate,
         "heart rate, every sample, the DST day's 25 hours too"
     );
     let steps: BTreeMap<i64, i64> = points(&s, &db, "steps")
@@ -307,22 +177,10 @@ async fn a_takeout_archive_imports_exactly_as_the_api_has_it_and_again_changes_n
         .iter()
         .map(|r| (r["time"].as_i64().unwrap(), r["count"].as_i64().unwrap()))
         .collect();
-    let moving: BTreeMap<i64, i64> = steps_truth.into_iter().filter(|(_, n)| *n > 0).collect();
-    assert_eq!(steps, moving, "minutes with steps");
-    let rhr: BTreeMap<NaiveDate, i64> = points(&s, &db, "resting_heart_rate")
-        .await
-        .iter()
-        .map(|r| {
-            (
-                DateTime::from_timestamp_nanos(r["time"].as_i64().unwrap())
-                    .with_timezone(&BERLIN)
-                    .date_naive(),
-                r["bpm"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    assert_eq!(steps, truth.steps, "minutes with steps");
+    let rhr = daily_ints(&s, &db, "resting_heart_rate", "bpm").await;
     assert_eq!(
-        rhr, rhr_truth,
+        rhr, truth.resting_hr,
         "resting heart rate on its local dates, the placeholder left out"
     );
     let scored: BTreeMap<i64, i64> = points(&s, &db, "sleep_score")
@@ -336,29 +194,125 @@ async fn a_takeout_archive_imports_exactly_as_the_api_has_it_and_again_changes_n
             (r["time"].as_i64().unwrap(), r["overall"].as_i64().unwrap())
         })
         .collect();
-    assert_eq!(scored, score_truth);
+    assert_eq!(scored, truth.sleep_score);
+    let weight = points(&s, &db, "weight").await;
+    assert_eq!(weight.len(), truth.weight_g.len());
+    for r in &weight {
+        let grams = truth.weight_g[&r["time"].as_i64().unwrap()];
+        let kg = r["kg"].as_f64().unwrap();
+        assert!(
+            (kg - grams / 1000.0).abs() < 0.025,
+            "pounds with one decimal → {kg} kg, the scale said {grams} g"
+        );
+        assert!(r.get("device").is_none_or(Value::is_null), "{r:?}");
+    }
+    let stress = daily_ints(&s, &db, "stress_score", "score").await;
+    assert_eq!(
+        stress, truth.stress,
+        "stress scores, the NO_DATA day left out"
+    );
+    let readiness: BTreeMap<NaiveDate, (i64, String)> = points(&s, &db, "readiness")
+        .await
+        .iter()
+        .map(|r| {
+            (
+                local_date(r["time"].as_i64().unwrap()),
+                (
+                    r["score"].as_i64().unwrap(),
+                    r["state"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(readiness, truth.readiness);
 
-    // Against an API sync of the same person: the same sleep points, stage by stage.
+    // What generation C gave, for the other generations.
+    let c_points: BTreeMap<&str, Vec<Row>> = {
+        let mut m = BTreeMap::new();
+        for name in WRITTEN {
+            m.insert(*name, points(&s, &db, name).await);
+        }
+        m
+    };
+
+    // Against an API sync of the same person: the same points, field by field where the archive
+    // has the field.
     let synced = fresh_database(&s, "import_api").await;
+    std::fs::create_dir_all(dir.path().join("api")).unwrap();
     let api = Daemon::new(&sim, &s, &synced, &dir.path().join("api"))
         .env("BACKFILL_FROM", &first.to_string());
-    std::fs::create_dir_all(dir.path().join("api")).unwrap();
+    let before_api = sim.stats().await;
     let (code, log) = api.run_once().await;
     assert_eq!(code, Some(0), "{log}");
+    let api_hr_requests = requests(&sim.stats().await, &before_api, "heart-rate");
     for m in ["sleep", "sleep_stage", "heart_rate", "resting_heart_rate"] {
         let (a, b) = (points(&s, &db, m).await, points(&s, &synced, m).await);
         assert!(!a.is_empty());
         assert_eq!(a, b, "{m}: the archive and the API disagree");
     }
+    for (m, names) in [
+        ("spo2", &["pct"][..]),
+        ("spo2_daily", &["avg_pct", "min_pct", "max_pct"]),
+        ("hrv", &["rmssd_ms", "sdnn_ms"]),
+        ("hrv_daily", &["avg_ms", "non_rem_bpm", "entropy"]),
+        ("respiratory_rate_daily", &["brpm"]),
+        ("body_fat", &["pct"]),
+        ("sleep_temperature", &["nightly_c"]),
+        (
+            "exercise",
+            &[
+                "type",
+                "duration_s",
+                "active_duration_s",
+                "distance_m",
+                "calories_kcal",
+                "avg_bpm",
+                "azm",
+                "steps",
+                "elevation_gain_m",
+            ],
+        ),
+    ] {
+        let (a, b) = (
+            fields(&s, &db, m, names).await,
+            fields(&s, &synced, m, names).await,
+        );
+        assert!(!a.is_empty(), "{m}");
+        let differ: Vec<_> = a
+            .iter()
+            .filter(|(t, v)| b.get(t) != Some(v))
+            .map(|(t, v)| (DateTime::from_timestamp_nanos(*t), v, b.get(t)))
+            .chain(
+                b.iter()
+                    .filter(|(t, _)| !a.contains_key(t))
+                    .map(|(t, v)| (DateTime::from_timestamp_nanos(*t), v, None)),
+            )
+            .take(5)
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{m}: the archive and the API disagree: {differ:?}"
+        );
+    }
+    let api_weight: Vec<i64> = points(&s, &synced, "weight")
+        .await
+        .iter()
+        .map(|r| r["time"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        api_weight,
+        truth.weight_g.keys().copied().collect::<Vec<_>>()
+    );
     let before = counts(&s, &db).await;
 
     // A second import changes nothing: every good file is known, the broken one fails again.
-    let out = import().await.unwrap();
-    let again = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(3), "{again}");
+    let (code, again) = import(&d, &path, &[]).await;
+    assert_eq!(code, Some(3), "{again}");
     assert!(again.contains("already imported"), "{again}");
-    // Then the daemon syncs the same days into the imported database: no type conflict, no duplicate.
+    // Then the daemon syncs into the imported database: it does not fetch what the archive covered
+    // but its newest day (which an export cuts off), fills the rest, and nothing is doubled.
     let both = Daemon::new(&sim, &s, &db, dir.path()).env("BACKFILL_FROM", &first.to_string());
+    let before_sync = sim.stats().await;
     let (code, log) = both.run_once().await;
     assert_eq!(code, Some(0), "{log}");
     let after = counts(&s, &db).await;
@@ -366,4 +320,101 @@ async fn a_takeout_archive_imports_exactly_as_the_api_has_it_and_again_changes_n
         before, after,
         "points per measurement after a second import and an API sync"
     );
+    let status = d.command(&["status", "--json"]).output().await.unwrap();
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    let hr_cov = &status["users"]["me"]["types"]["heart-rate"];
+    let days = |k: &str| -> std::collections::BTreeSet<NaiveDate> {
+        hr_cov[k]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|r| {
+                let (a, b): (NaiveDate, NaiveDate) = (
+                    r[0].as_str().unwrap().parse().unwrap(),
+                    r[1].as_str().unwrap().parse().unwrap(),
+                );
+                a.iter_days().take_while(move |d| *d <= b)
+            })
+            .collect()
+    };
+    let worn: std::collections::BTreeSet<NaiveDate> =
+        truth.heart_rate.keys().map(|t| local_date(*t)).collect();
+    assert_eq!(days("imported"), worn, "the archive's days: {hr_cov}");
+    let fetched: std::collections::BTreeSet<NaiveDate> = &days("final") | &days("open");
+    for day in first
+        .iter_days()
+        .take_while(|d| *d <= end + Duration::days(3))
+    {
+        assert_eq!(
+            fetched.contains(&day),
+            day >= end || !worn.contains(&day),
+            "{day} fetched from the API? Only the archive's newest day and the days it lacks: {hr_cov}"
+        );
+    }
+    let sync_hr_requests = requests(&sim.stats().await, &before_sync, "heart-rate");
+    assert!(
+        sync_hr_requests < api_hr_requests,
+        "heart-rate requests after the import {sync_hr_requests}, without it {api_hr_requests}"
+    );
+
+    // Generations A, B and D: the same points as generation C's import where they carry the same
+    // files.
+    for g in [Gen::A, Gen::B, Gen::D] {
+        let path = dir.path().join(format!("archive-{g:?}.zip"));
+        files.zip(g, &path);
+        let db_g = fresh_database(&s, &format!("import_{g:?}")).await;
+        let state = dir.path().join(format!("gen-{g:?}"));
+        std::fs::create_dir_all(&state).unwrap();
+        let d = Daemon::new(&sim, &s, &db_g, &state);
+        // Generation A has no Profile.csv: without --tz the import says what to give.
+        let tz: &[&str] = if g == Gen::A {
+            let (code, out) = import(&d, &path, &[]).await;
+            assert_eq!(code, Some(2), "{out}");
+            assert!(out.contains("--tz"), "{out}");
+            &["--tz", "Europe/Berlin"]
+        } else {
+            &[]
+        };
+        let (code, out) = import(&d, &path, tz).await;
+        assert_eq!(code, Some(3), "generation {g:?}: {out}");
+        for m in WRITTEN {
+            let got = points(&s, &db_g, m).await;
+            if g == Gen::A && FROM_CSV.contains(m) {
+                assert!(got.is_empty(), "{m} in generation A");
+            } else if g == Gen::D && *m == "weight" {
+                // weight.csv: grams, exactly.
+                let kg: BTreeMap<i64, f64> = got
+                    .iter()
+                    .map(|r| (r["time"].as_i64().unwrap(), r["kg"].as_f64().unwrap()))
+                    .collect();
+                let want: BTreeMap<i64, f64> = truth
+                    .weight_g
+                    .iter()
+                    .map(|(t, g)| (*t, g / 1000.0))
+                    .collect();
+                assert_eq!(kg, want, "generation D weight");
+            } else if g == Gen::D && *m == "body_fat" {
+                assert!(got.is_empty(), "weight.csv has no body fat");
+            } else {
+                assert_eq!(&got, &c_points[m], "{m} in generation {g:?}: {out}");
+            }
+        }
+    }
+}
+
+/// Data requests for `data_type` (any method) between two `/sim/stats` answers.
+fn requests(after: &Value, before: &Value, data_type: &str) -> i64 {
+    let sum = |s: &Value| -> i64 {
+        s["by_type"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.split(':').next() == Some(data_type))
+                    .map(|(_, v)| v.as_i64().unwrap_or_default())
+                    .sum()
+            })
+            .unwrap_or_default()
+    };
+    sum(after) - sum(before)
 }

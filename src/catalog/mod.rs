@@ -40,6 +40,11 @@ impl Measurement {
     pub fn is_daily(&self) -> bool {
         self.time == DAILY_TIME
     }
+
+    /// The field called `name`, if the measurement has one.
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
 }
 
 #[derive(Debug)]
@@ -181,7 +186,12 @@ impl DataType {
     }
 }
 
-pub use types::{field, CATALOG, HEART_RATE, RESTING_HEART_RATE, SLEEP, SLEEP_STAGE, STEPS};
+pub use activity::EXERCISE;
+pub use body::BODY_FAT;
+pub use health::{HRV, HRV_DAILY, RESPIRATORY_RATE_DAILY, SLEEP_TEMPERATURE, SPO2, SPO2_DAILY};
+pub use types::{
+    field, CATALOG, HEART_RATE, RESTING_HEART_RATE, SLEEP, SLEEP_STAGE, STEPS, WEIGHT,
+};
 
 /// The read scope an API type needs (reference §4 "read scope"), as the short name between
 /// `googlehealth.` and `.readonly`.

@@ -15,84 +15,21 @@
 
 pub mod archive;
 pub mod formats;
+pub mod scores;
 
-use crate::catalog::{Field, Measurement, USER_TAG};
 use crate::config::{self, ConfigError, Env};
 use crate::influx::InfluxWriter;
-use crate::point::FieldKind::{Float, Int};
 use crate::state::{SharedState, StateStore};
 use archive::{Archive, Entry};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use formats::Kind;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub static SLEEP_SCORE: Measurement = Measurement {
-    name: "sleep_score",
-    doc: "the night's sleep score from an archive (`sleep_score.csv`; the API does not offer it)",
-    time: "the wake-up (the score's timestamp)",
-    tags: &[USER_TAG],
-    fields: &[
-        Field {
-            name: "overall",
-            kind: Int,
-            unit: "",
-            doc: "overall sleep score, 0–100",
-        },
-        Field {
-            name: "composition",
-            kind: Int,
-            unit: "",
-            doc: "composition subscore (absent in many rows)",
-        },
-        Field {
-            name: "revitalization",
-            kind: Int,
-            unit: "",
-            doc: "revitalization subscore",
-        },
-        Field {
-            name: "duration",
-            kind: Int,
-            unit: "",
-            doc: "duration subscore (absent in many rows)",
-        },
-        Field {
-            name: "deep_sleep_min",
-            kind: Int,
-            unit: "min",
-            doc: "minutes of deep sleep",
-        },
-        Field {
-            name: "resting_hr",
-            kind: Int,
-            unit: "bpm",
-            doc: "resting heart rate that night",
-        },
-        Field {
-            name: "restlessness",
-            kind: Float,
-            unit: "",
-            doc: "fraction of the night restless",
-        },
-    ],
-};
-
-/// `sleep_score.csv` columns (normalised: lower case, no spaces or underscores) → field, integer?
-pub const SLEEP_SCORE_COLUMNS: &[(&str, &str, bool)] = &[
-    ("overallscore", "overall", true),
-    ("compositionscore", "composition", true),
-    ("revitalizationscore", "revitalization", true),
-    ("durationscore", "duration", true),
-    ("deepsleepinminutes", "deep_sleep_min", true),
-    ("restingheartrate", "resting_hr", true),
-    ("restlessness", "restlessness", false),
-];
-
-/// Everything only an import writes, for docs/schema.md.
-pub static MEASUREMENTS: &[&Measurement] = &[&SLEEP_SCORE];
+pub use scores::MEASUREMENTS;
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -151,15 +88,16 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         user: &args.user,
         tz,
     };
-    // One canonical source per metric: the JSON heart rate (integer bpm, the older history) when
-    // the archive has it, the CSV otherwise (reference §5.2).
-    let hr_json = entries
+    // One canonical source per metric: a kind that yields to another (the heart-rate CSV to the
+    // JSON, which has integer bpm and the older history) is read only when the archive lacks that one.
+    let present: BTreeSet<Kind> = entries
         .iter()
-        .any(|e| formats::classify(e.base_name()) == Some(Kind::HeartRateJson));
+        .filter_map(|e| formats::classify(e.base_name()))
+        .collect();
     let todo: Vec<(&Entry, Kind)> = entries
         .iter()
         .filter_map(|e| Some((e, formats::classify(e.base_name())?)))
-        .filter(|(_, k)| !(hr_json && *k == Kind::HeartRateCsv))
+        .filter(|(_, k)| k.spec().unless.is_none_or(|u| !present.contains(&u)))
         .collect();
     let not_read = entries.len() - todo.len();
     let progress = std::io::stderr().is_terminal();
@@ -196,11 +134,20 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
                     tracing::debug!(file = %entry.name, at = %at, problem = %why, "record skipped");
                     *tally.skipped.entry(why.clone()).or_default() += 1;
                 }
+                // The file and the days it covers in one write: a killed import never records
+                // one without the other.
+                let days = covered_days(*kind, &parsed.points, tz);
                 state
                     .update(|s| {
                         let u = s.users.entry(args.user.clone()).or_default();
                         u.imported
                             .insert(entry.name.clone(), entry.fingerprint.clone());
+                        if let Some((data_type, _)) = kind.spec().covers {
+                            let c = u.coverage.entry(data_type.to_string()).or_default();
+                            for d in &days {
+                                c.imported_days.insert(*d);
+                            }
+                        }
                     })
                     .map_err(|e| ImportError::Failed(format!("cannot record the progress: {e}")))?;
             }
@@ -217,7 +164,7 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         "{}: {} from {} (time zone {})",
         args.user,
         args.path.display(),
-        if hr_json {
+        if present.contains(&Kind::HeartRateJson) {
             "heart rate from JSON"
         } else {
             "heart rate from CSV"
@@ -240,7 +187,7 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
             println!("      failed: {f}");
         }
     }
-    println!("  {not_read} other file(s) not read (kinds this importer does not read yet, or the CSV twin of the JSON heart rate)");
+    println!("  {not_read} other file(s) not read (kinds this importer does not read, or the twin of a canonical source, such as the heart-rate CSV next to its JSON)");
     let failed: usize = tallies.values().map(|t| t.failed.len()).sum();
     if failed > 0 {
         return Err(ImportError::Incomplete(format!(
@@ -248,6 +195,22 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         )));
     }
     Ok(())
+}
+
+/// The civil days (in the person's zone) a file's points of its kind's measurement fall on.
+fn covered_days(kind: Kind, points: &[crate::point::Point], tz: Tz) -> BTreeSet<NaiveDate> {
+    let Some((_, m)) = kind.spec().covers else {
+        return BTreeSet::new();
+    };
+    points
+        .iter()
+        .filter(|p| p.measurement == m.name)
+        .map(|p| {
+            chrono::DateTime::from_timestamp_nanos(p.time_ns)
+                .with_timezone(&tz)
+                .date_naive()
+        })
+        .collect()
 }
 
 /// One file: read, parsed, written in batches; `Err` leaves it unrecorded.

@@ -355,12 +355,14 @@ impl UserSync {
                 {
                     Ok(found) => {
                         out.checked_days += w.days_count() as usize;
-                        // Only final days can be wrong: open days are fetched again anyway, missing
-                        // ones are still to come.
+                        // Only final and imported days can be wrong: open days are fetched again anyway,
+                        // missing ones are still to come.
                         let coverage = self.coverage(dt);
                         let found: Vec<_> = found
                             .into_iter()
-                            .filter(|d| coverage.final_days.contains(d.day))
+                            .filter(|d| {
+                                coverage.final_days.contains(d.day) || coverage.from_archive(d.day)
+                            })
                             .collect();
                         if found.is_empty() {
                             continue;

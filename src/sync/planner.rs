@@ -45,7 +45,7 @@ fn due(c: &Coverage, day: NaiveDate, plan: &Plan) -> bool {
     if let Some(f) = c.failed.get(&day) {
         return f.next_try <= plan.now;
     }
-    if c.final_days.contains(day) {
+    if c.final_days.contains(day) || c.from_archive(day) {
         return false;
     }
     if c.open_days.contains(day) {
@@ -149,5 +149,27 @@ mod tests {
             ..p
         };
         assert_eq!(windows(&c, &earlier), vec![w("2025-12-29", "2025-12-31")]);
+    }
+
+    #[test]
+    fn imported_days_are_not_fetched_but_the_newest_and_what_verify_reopens() {
+        let p = plan(false);
+        let mut c = Coverage::default();
+        c.imported_days
+            .insert_range(d("2026-01-03"), d("2026-01-10"));
+        c.imported_days
+            .insert_range(d("2026-01-12"), d("2026-01-15"));
+        assert_eq!(
+            windows(&c, &p),
+            vec![
+                w("2026-01-15", "2026-01-20"),
+                w("2026-01-11", "2026-01-11"),
+                w("2026-01-01", "2026-01-02")
+            ],
+            "the archive's newest day (cut off by the export) and the days it lacks"
+        );
+        assert_eq!(c.archive_only_days(), 11);
+        c.reopen(d("2026-01-05"), d("2026-01-05"));
+        assert!(windows(&c, &p).contains(&w("2026-01-05", "2026-01-05")));
     }
 }
