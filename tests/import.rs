@@ -376,8 +376,20 @@ async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again
         } else {
             &[]
         };
+        let killed_after = if g == Gen::B {
+            Some(kill_half_way(&d, &path).await)
+        } else {
+            None
+        };
         let (code, out) = import(&d, &path, tz).await;
         assert_eq!(code, Some(3), "generation {g:?}: {out}");
+        if let Some(n) = killed_after {
+            assert!(
+                recorded(&d.state_file) > n,
+                "the rerun imported the rest: {out}"
+            );
+            assert!(out.contains("already imported"), "{out}");
+        }
         for m in WRITTEN {
             let got = points(&s, &db_g, m).await;
             if g == Gen::A && FROM_CSV.contains(m) {
@@ -400,6 +412,32 @@ async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again
                 assert_eq!(&got, &c_points[m], "{m} in generation {g:?}: {out}");
             }
         }
+    }
+}
+
+/// Files the state file records as imported for `me` (0 before the first save).
+fn recorded(state_file: &std::path::Path) -> usize {
+    std::fs::read(state_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v["users"]["me"]["imported"].as_object().map(|m| m.len()))
+        .unwrap_or_default()
+}
+
+/// Starts an import and SIGKILLs it once it has recorded three files; how many it had recorded.
+async fn kill_half_way(d: &Daemon<'_>, path: &std::path::Path) -> usize {
+    let mut child = d.spawn(&["import", path.to_str().unwrap()]);
+    loop {
+        let n = recorded(&d.state_file);
+        if n >= 3 {
+            child.start_kill().unwrap(); // SIGKILL
+            child.wait().await.unwrap();
+            return recorded(&d.state_file);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the import ended ({status}) before it could be killed, {n} files recorded");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
 }
 

@@ -224,9 +224,14 @@ async fn import_file(
     let bytes = archive.read(entry).map_err(|e| e.to_string())?;
     let parsed = formats::parse(kind, &bytes, cx)?;
     drop(bytes);
-    for batch in parsed.points.chunks(5000) {
-        writer.write(batch).await.map_err(|e| e.to_string())?;
-    }
+    // Two batches in flight: InfluxDB parses one while the next is encoded and sent.
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(parsed.points.chunks(5000))
+        .map(|batch| writer.write(batch))
+        .buffer_unordered(2)
+        .try_collect::<Vec<()>>()
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(parsed)
 }
 

@@ -2,7 +2,7 @@
 //! exercise starts in UTC; resting heart rate on local dates; sleep and weight on the person's wall
 //! clock (reference §2.16).
 
-use super::{local, number, wall, Context};
+use super::{local, number, text_number, wall, Context};
 use crate::catalog::{self, read::local_midnight};
 use crate::point::Point;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -11,36 +11,70 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// `MM/DD/YY HH:MM:SS`, the classic JSON clock.
+fn classic_clock(s: &str, key: &str) -> Result<NaiveDateTime, String> {
+    NaiveDateTime::parse_from_str(s, "%m/%d/%y %H:%M:%S")
+        .map_err(|_| format!("{key} {s:?} is not MM/DD/YY HH:MM:SS"))
+}
+
 fn classic(v: &Value, key: &str) -> Result<NaiveDateTime, String> {
     let s = v
         .get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| format!("no {key}"))?;
-    NaiveDateTime::parse_from_str(s, "%m/%d/%y %H:%M:%S")
-        .map_err(|_| format!("{key} {s:?} is not MM/DD/YY HH:MM:SS"))
+    classic_clock(s, key)
 }
 
-pub(super) fn heart_rate(r: &Value, cx: &Context) -> Result<Vec<Point>, String> {
-    let t = classic(r, "dateTime")?.and_utc();
-    let bpm = r
-        .pointer("/value/bpm")
-        .and_then(Value::as_i64)
-        .ok_or("value.bpm is not a whole number")?;
-    Ok(vec![Point::new(catalog::HEART_RATE.name, t)
-        .tag("user", cx.user)
-        .int("bpm", bpm)])
+/// One record of a dense series (`{"dateTime" : …, "value" : …}`), borrowing from the file's text.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Sample<'a, V> {
+    #[serde(borrow)]
+    date_time: &'a str,
+    value: V,
 }
 
-pub(super) fn steps(r: &Value, cx: &Context) -> Result<Vec<Point>, String> {
-    let t = classic(r, "dateTime")?.and_utc();
-    let n = number(r.get("value")).ok_or("value is not a number")?;
-    // Minutes without steps are not written: the API lists minutes with steps only.
-    if n == 0.0 {
-        return Ok(Vec::new());
+#[derive(Deserialize)]
+struct Bpm {
+    bpm: i64,
+}
+
+/// A number the archive writes as text (`"23"`) or as a number.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Count<'a> {
+    Number(f64),
+    Text(&'a str),
+}
+
+fn sample<'a, V: Deserialize<'a>>(raw: &'a str, what: &str) -> Result<Sample<'a, V>, String> {
+    serde_json::from_str(raw).map_err(|e| format!("not a {what} sample: {e}"))
+}
+
+pub(super) fn heart_rate(raw: &str, cx: &Context) -> Result<Option<Point>, String> {
+    let s: Sample<Bpm> = sample(raw, "heart-rate")?;
+    let t = classic_clock(s.date_time, "dateTime")?.and_utc();
+    Ok(Some(
+        Point::new(catalog::HEART_RATE.name, t)
+            .tag("user", cx.user)
+            .int("bpm", s.value.bpm),
+    ))
+}
+
+pub(super) fn steps(raw: &str, cx: &Context) -> Result<Option<Point>, String> {
+    let s: Sample<Count> = sample(raw, "steps")?;
+    let t = classic_clock(s.date_time, "dateTime")?.and_utc();
+    let n = match s.value {
+        Count::Number(n) => Some(n),
+        Count::Text(text) => text_number(text),
     }
-    Ok(vec![Point::new(catalog::STEPS.name, t)
-        .tag("user", cx.user)
-        .int("count", n.round() as i64)])
+    .filter(|n| *n >= 0.0)
+    .ok_or("value is not a number of steps")?;
+    // Minutes without steps are not written: the API lists minutes with steps only.
+    Ok((n > 0.0).then(|| {
+        Point::new(catalog::STEPS.name, t)
+            .tag("user", cx.user)
+            .int("count", n.round() as i64)
+    }))
 }
 
 pub(super) fn resting_heart_rate(r: &Value, cx: &Context) -> Result<Vec<Point>, String> {

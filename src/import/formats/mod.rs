@@ -53,6 +53,9 @@ enum FileName {
 }
 
 enum Reader {
+    /// A JSON array of a dense series: each record decoded on its own into a typed struct that
+    /// borrows from the file's text (no JSON tree), so a bad record is skipped, not the file.
+    Samples(SampleFn),
     /// A JSON array whose records each become points.
     Records(RecordFn),
     /// A CSV described as a table.
@@ -62,6 +65,7 @@ enum Reader {
 }
 
 type RecordFn = fn(&Value, &Context) -> Result<Vec<Point>, String>;
+type SampleFn = fn(&str, &Context) -> Result<Option<Point>, String>;
 
 /// One kind of file, described once.
 pub struct Spec {
@@ -85,7 +89,7 @@ pub static KINDS: &[Spec] = &[
         file: FileName::Dated("heart_rate", '-', "json"),
         unless: None,
         covers: Some(("heart-rate", &crate::catalog::HEART_RATE)),
-        reader: Reader::Records(classic::heart_rate),
+        reader: Reader::Samples(classic::heart_rate),
     },
     Spec {
         kind: Kind::HeartRateCsv,
@@ -101,7 +105,7 @@ pub static KINDS: &[Spec] = &[
         file: FileName::Dated("steps", '-', "json"),
         unless: None,
         covers: Some(("steps", &crate::catalog::STEPS)),
-        reader: Reader::Records(classic::steps),
+        reader: Reader::Samples(classic::steps),
     },
     Spec {
         kind: Kind::RestingHeartRateJson,
@@ -299,6 +303,7 @@ pub fn parse(kind: Kind, bytes: &[u8], cx: &Context) -> Result<Parsed, String> {
         return Ok(Parsed::default());
     }
     match kind.spec().reader {
+        Reader::Samples(f) => json_samples(text, cx, f),
         Reader::Records(f) => json_records(text, cx, f),
         Reader::Table(t) => t.read(text, cx),
         Reader::Whole(f) => f(text, cx),
@@ -314,6 +319,23 @@ fn json_records(text: &str, cx: &Context, f: RecordFn) -> Result<Parsed, String>
     };
     for (i, r) in records.iter().enumerate() {
         match f(r, cx) {
+            Ok(p) => out.points.extend(p),
+            Err(why) => out.skip(format!("record {}", i + 1), why),
+        }
+    }
+    Ok(out)
+}
+
+fn json_samples(text: &str, cx: &Context, f: SampleFn) -> Result<Parsed, String> {
+    let records: Vec<&serde_json::value::RawValue> =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON array of records: {e}"))?;
+    let mut out = Parsed {
+        records: records.len(),
+        points: Vec::with_capacity(records.len()),
+        ..Parsed::default()
+    };
+    for (i, r) in records.iter().enumerate() {
+        match f(r.get(), cx) {
             Ok(p) => out.points.extend(p),
             Err(why) => out.skip(format!("record {}", i + 1), why),
         }
@@ -417,6 +439,41 @@ mod tests {
             user: "me",
             tz: chrono_tz::Australia::Melbourne,
         }
+    }
+
+    #[test]
+    fn a_bad_sample_is_skipped_by_number_and_the_rest_lands() {
+        let text = r#"[{
+  "dateTime" : "06/14/23 14:00:03",
+  "value" : {
+    "bpm" : 61,
+    "confidence" : 2
+  }
+},{
+  "dateTime" : "06/14/23 14:00:08",
+  "value" : {
+    "bpm" : "sixty",
+    "confidence" : 3
+  }
+},{
+  "dateTime" : "06/15/23 13:59:55",
+  "value" : {
+    "bpm" : 64,
+    "confidence" : 1
+  }
+}]"#;
+        let p = parse(Kind::HeartRateJson, text.as_bytes(), &cx()).unwrap();
+        assert_eq!((p.records, p.points.len()), (3, 2));
+        assert_eq!(p.skipped[0].0, "record 2");
+        assert_eq!(
+            DateTime::from_timestamp_nanos(p.points[1].time_ns).to_rfc3339(),
+            "2023-06-15T13:59:55+00:00",
+            "UTC clocks"
+        );
+        let steps = r#"[{"dateTime" : "05/31/23 14:00:00", "value" : "0"},{"dateTime" : "05/31/23 14:01:00", "value" : "23"}]"#;
+        let p = parse(Kind::StepsJson, steps.as_bytes(), &cx()).unwrap();
+        assert_eq!(p.points.len(), 1, "a minute without steps is not a point");
+        assert_eq!(p.points[0].fields, vec![("count", FieldValue::Int(23))]);
     }
 
     #[test]

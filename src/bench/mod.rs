@@ -1,10 +1,13 @@
-//! `fitbit-influx bench`: a complete backfill of N simulated days, measured.
+//! `fitbit-influx bench`: a complete backfill of N simulated days, measured ([`import`]: an archive
+//! import instead).
 //!
 //! The simulator runs as a child process (its CPU is not ours); the daemon runs here, once, against
 //! the InfluxDB the `INFLUXDB_*` variables name (use a scratch database or bucket), with pacing off
 //! so that CPU and memory are what the data costs. It prints requests per endpoint next to the API's
 //! minimum, points written, CPU per point, peak and idle RSS, wall time and how long the same requests
 //! take at the default pace. Linux only (it reads `/proc/self`). See docs/performance.md.
+
+mod import;
 
 use crate::config::{Config, Env};
 use crate::metrics::METRICS;
@@ -27,10 +30,25 @@ pub struct BenchArgs {
     /// InfluxDB, printing each run's peak RSS (memory must not grow with the range).
     #[arg(long)]
     pub export: bool,
+    /// Instead of the backfill: write a synthetic archive of `--days` days (heart rate every
+    /// `--heart-rate-every` seconds, steps per minute) and time `fitbit-influx import` of it.
+    #[arg(long)]
+    pub import: bool,
 }
 
 /// Runs the benchmark; `Err` is a one-line reason.
 pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if args.import {
+        let state_dir = tempfile_dir()?;
+        let mut env = sim_env("http://127.0.0.1:9", &state_dir);
+        env.extend(std::env::vars().filter(|(k, _)| k.starts_with("INFLUXDB_")));
+        let lines = import::run(&state_dir, env, args.days, args.heart_rate_every).await;
+        let _ = std::fs::remove_dir_all(&state_dir);
+        for line in lines? {
+            println!("{line}");
+        }
+        return Ok(());
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
