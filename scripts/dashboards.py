@@ -259,8 +259,13 @@ def sleep():
         series("Sleep stages per night", [target(
             "SELECT sum(\"minutes_deep\") AS \"deep\", sum(\"minutes_light\") AS \"light\", sum(\"minutes_rem\") AS \"rem\", "
             f"sum(\"minutes_asleep\") AS \"total asleep\" FROM \"sleep\" WHERE $timeFilter AND {USER} AND {main} {daily()}")],
-            0, 0, w=24, unit="m", bars=True, stacked=True, overrides=[unstacked_line("total asleep")],
+            0, 0, w=18, unit="m", bars=True, stacked=True, overrides=[unstacked_line("total asleep")],
             description="The main sleep of each night, on the day it ends; time awake and naps are in their own panel."),
+        series("Sleep score", [target(
+            f"SELECT last(\"overall\") AS \"score\" FROM \"sleep_score\" WHERE $timeFilter AND {USER} {daily()}")],
+            18, 0, w=6, unit="none", bars=True,
+            description="The night's sleep score, on the day it ends. The API has none: it comes from an "
+                        "imported archive (fitbit-influx import), so it stops at the archive's last night."),
         panel("state-timeline", "Hypnogram of the night picked above", [target(
             f"SELECT \"stage\"::tag AS \"stage\", \"duration_s\" FROM \"sleep_stage\" WHERE $timeFilter AND {USER}", fmt="table")],
             0, 8, 24, 5, time_from="24h", time_shift="$night",

@@ -118,6 +118,14 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
             },
             first_day: sim.sim.first_day,
         };
+        import_sleep_scores(
+            &Daemon::new(&sim, &s, &db, dir.path()),
+            dir.path(),
+            user,
+            *tz,
+            &truth.sleeps().await,
+        )
+        .await;
         let mut view = View {
             tz: *tz,
             now: truth.view.now,
@@ -289,6 +297,47 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
     }
     assert_eq!(requests_shown.len(), 2, "{requests_shown:?}");
 }
+/// The sleep scores the API lacks, from an archive as `fitbit-influx import` reads it: a folder
+/// holding this person's `sleep_score.csv`, one score per main sleep at its wake-up (UTC).
+async fn import_sleep_scores(
+    d: &Daemon<'_>,
+    dir: &std::path::Path,
+    user: &str,
+    tz: Tz,
+    sleeps: &[(chrono::NaiveDate, Value)],
+) {
+    let folder = dir.join(format!("archive-{user}")).join("Sleep Score");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut csv = String::from("sleep_log_entry_id,timestamp,overall_score,composition_score,revitalization_score,duration_score,deep_sleep_in_minutes,resting_heart_rate,restlessness\n");
+    for (i, (_, s)) in sleeps
+        .iter()
+        .filter(|(_, s)| truth::main_sleep(s))
+        .enumerate()
+    {
+        let score = truth::archive_score(s).unwrap();
+        let wake = s["interval"]["endTime"].as_str().unwrap();
+        csv += &format!("{i},{wake},{score},,{},,60,58,0.1\n", score - 3.0);
+    }
+    std::fs::write(folder.join("sleep_score.csv"), csv).unwrap();
+    let out = d
+        .command(&[
+            "import",
+            dir.join(format!("archive-{user}")).to_str().unwrap(),
+            "--user",
+            user,
+            "--tz",
+            tz.name(),
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[test]
 fn the_dev_compose_file_carries_the_simulators_seed_1_credentials() {
     let compose = std::fs::read_to_string(concat!(

@@ -184,6 +184,10 @@ impl Truth<'_> {
                     self.nightly(r, &sleeps, main_sleep, summary("minutesAsleep")),
                 ),
             ]),
+            "Sleep score" => cols(vec![(
+                "score",
+                self.nightly(r, &sleeps, main_sleep, archive_score),
+            )]),
             "Hypnogram of the night picked above" => {
                 // The stages that began in the range, of sessions over by the end of today (what the
                 // daemon could fetch).
