@@ -264,7 +264,7 @@ fn user_name(text: &str, variable: &'static str) -> Result<String, ConfigError> 
 impl UserConfig {
     /// `USERS=alice,bob` with `GOOGLE_REFRESH_TOKEN_ALICE`, …; else one person (`USER_NAME`, default `me`)
     /// with `GOOGLE_REFRESH_TOKEN`.
-    fn list_from_env(env: &Env) -> Result<Vec<UserConfig>, ConfigError> {
+    pub fn list_from_env(env: &Env) -> Result<Vec<UserConfig>, ConfigError> {
         let Some(list) = value(&env.users) else {
             let name = match value(&env.user_name) {
                 Some(n) => user_name(n, "USER_NAME")?,

@@ -119,7 +119,7 @@ async fn every_panel_shows_each_persons_own_numbers_on_their_own_days() {
             first_day: sim.sim.first_day,
         };
         import_sleep_scores(
-            &Daemon::new(&sim, &s, &db, dir.path()),
+            &Daemon::new(&sim, &s, &db, dir.path()).env("USERS", "alice,bob"),
             dir.path(),
             user,
             *tz,

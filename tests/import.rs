@@ -372,6 +372,9 @@ async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again
             let (code, out) = import(&d, &path, &[]).await;
             assert_eq!(code, Some(2), "{out}");
             assert!(out.contains("--tz"), "{out}");
+            let (code, out) = import(&d, &path, &["--user", "nobody"]).await;
+            assert_eq!(code, Some(2), "{out}");
+            assert!(out.contains("--user") && out.contains("USERS: me"), "{out}");
             &["--tz", "Europe/Berlin"]
         } else {
             &[]

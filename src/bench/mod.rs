@@ -1,4 +1,4 @@
-//! `fitbit-influx bench`: a complete backfill of N simulated days, measured ([`import`]: an archive
+//! `fitbit-influx bench`: a complete backfill of N simulated days, measured (`import.rs`: an archive
 //! import instead).
 //!
 //! The simulator runs as a child process (its CPU is not ours); the daemon runs here, once, against

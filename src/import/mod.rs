@@ -1,13 +1,15 @@
 //! `fitbit-influx import PATH`: a fitbit.com account archive or a Google Takeout "Fitbit" / "Google
 //! Health" archive (a `.zip`, read in place, or the folder it unpacks to) into the same measurements,
 //! tags, field types and timestamps as the API sync, so imported and synced points of the same instant
-//! are the same point; what the API does not offer (sleep scores) gets its own measurement.
+//! are the same point; what the API does not offer (sleep, stress and readiness scores) gets its own
+//! measurements. The days a file covered are recorded in the coverage, so the backfill skips them.
 //!
 //! | module | its one job |
 //! |---|---|
 //! | [`archive`] | the archive's entries, one at a time, with a fingerprint (size and CRC-32) |
 //! | [`formats`] | file kinds by name, and each kind's records into points (time zones per kind) |
-//! | this module | the command: which files, one canonical source per metric, progress, the summary |
+//! | [`scores`] | the measurements only archives have (sleep, stress, readiness scores) |
+//! | this module | the command: whose archive, which files, one canonical source per metric, the days covered, progress, the summary |
 //!
 //! Resumable and idempotent: a file is recorded in the state file (per user, with its fingerprint)
 //! only after InfluxDB acknowledged all its points; a rerun skips recorded files and writes the rest,
@@ -35,9 +37,9 @@ pub use scores::MEASUREMENTS;
 pub struct ImportArgs {
     /// The archive: a `.zip` (MyFitbitData.zip, takeout-….zip) or the folder it unpacks to.
     pub path: PathBuf,
-    /// Whose data it is: a name from USERS, or `me`.
-    #[arg(long, default_value = "me")]
-    pub user: String,
+    /// Whose data it is: a name from USERS (default: the only configured user).
+    #[arg(long)]
+    pub user: Option<String>,
     /// The person's time zone for the archive's local times (sleep, daily values); default: the
     /// `timezone` of the archive's Profile.csv.
     #[arg(long)]
@@ -67,6 +69,7 @@ struct Tally {
 }
 
 pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
+    let user = whose(env, args.user.as_deref())?;
     let influx = config::InfluxConfig::from_env(env)?;
     let sync = config::SyncConfig::from_env(env)?;
     let (store, state) = StateStore::open(&sync.state_file).map_err(|e| {
@@ -84,10 +87,7 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         Some(tz) => tz,
         None => profile_zone(&mut archive, &entries)?,
     };
-    let cx = formats::Context {
-        user: &args.user,
-        tz,
-    };
+    let cx = formats::Context { user: &user, tz };
     // One canonical source per metric: a kind that yields to another (the heart-rate CSV to the
     // JSON, which has integer bpm and the older history) is read only when the archive lacks that one.
     let present: BTreeSet<Kind> = entries
@@ -118,7 +118,7 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         tally.files += 1;
         let done = state.read(|s| {
             s.users
-                .get(&args.user)
+                .get(&user)
                 .and_then(|u| u.imported.get(&entry.name))
                 .is_some_and(|f| *f == entry.fingerprint)
         });
@@ -139,7 +139,7 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
                 let days = covered_days(*kind, &parsed.points, tz);
                 state
                     .update(|s| {
-                        let u = s.users.entry(args.user.clone()).or_default();
+                        let u = s.users.entry(user.clone()).or_default();
                         u.imported
                             .insert(entry.name.clone(), entry.fingerprint.clone());
                         if let Some((data_type, _)) = kind.spec().covers {
@@ -162,7 +162,7 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
     }
     println!(
         "{}: {} from {} (time zone {})",
-        args.user,
+        user,
         args.path.display(),
         if present.contains(&Kind::HeartRateJson) {
             "heart rate from JSON"
@@ -195,6 +195,24 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         )));
     }
     Ok(())
+}
+
+/// The configured user the archive is imported for: `--user`, or the only one there is.
+fn whose(env: &Env, asked: Option<&str>) -> Result<String, ImportError> {
+    let names: Vec<String> = config::UserConfig::list_from_env(env)?
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    let problem = match asked {
+        Some(name) if names.iter().any(|n| n == name) => return Ok(name.to_string()),
+        None if names.len() == 1 => return Ok(names[0].clone()),
+        Some(name) => format!("\"{name}\" is not a configured user"),
+        None => "whose archive is it?".to_string(),
+    };
+    Err(ImportError::Config(ConfigError {
+        variable: "--user".into(),
+        problem: format!("{problem} (USERS: {})", names.join(", ")),
+    }))
 }
 
 /// The civil days (in the person's zone) a file's points of its kind's measurement fall on.

@@ -6,7 +6,7 @@
 //!
 //! | module | reads |
 //! |---|---|
-//! | [`classic`] | the classic JSON arrays (heart rate, steps, resting heart rate, sleep, weight, exercise) |
+//! | `classic` | the classic JSON arrays (heart rate, steps, resting heart rate, sleep, weight, exercise) |
 //! | [`tables`] | the CSV files, most of them as a [`tables::Table`] description |
 
 mod classic;
