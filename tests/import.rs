@@ -161,6 +161,25 @@ async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again
         "the SpO2 floor rows, counted: {out}"
     );
 
+    // Bad input: a broken zip and an archive of something else, each named, exit 1.
+    let broken = dir.path().join("broken.zip");
+    std::fs::write(&broken, b"PK\x03\x04 not really").unwrap();
+    let (code, out) = import(&d, &broken, &[]).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("broken.zip") && out.contains("not a readable zip"),
+        "{out}"
+    );
+    let other = dir.path().join("photos");
+    std::fs::create_dir_all(other.join("2026")).unwrap();
+    std::fs::write(other.join("2026/IMG_0001.jpg"), b"\xff\xd8").unwrap();
+    let (code, out) = import(&d, &other, &[]).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("photos") && out.contains("is it a Fitbit archive"),
+        "{out}"
+    );
+
     // Against the simulator.
     let hr: BTreeMap<i64, i64> = points(&s, &db, "heart_rate")
         .await
@@ -245,6 +264,13 @@ async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again
     let (code, log) = api.run_once().await;
     assert_eq!(code, Some(0), "{log}");
     let api_hr_requests = requests(&sim.stats().await, &before_api, "heart-rate");
+    assert!(
+        points(&s, &db, "sleep")
+            .await
+            .iter()
+            .any(|r| r["nap"] == Value::Bool(true)),
+        "a nap among the sessions"
+    );
     for m in ["sleep", "sleep_stage", "heart_rate", "resting_heart_rate"] {
         let (a, b) = (points(&s, &db, m).await, points(&s, &synced, m).await);
         assert!(!a.is_empty());
@@ -411,10 +437,28 @@ async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again
                 assert_eq!(kg, want, "generation D weight");
             } else if g == Gen::D && *m == "body_fat" {
                 assert!(got.is_empty(), "weight.csv has no body fat");
+            } else if let Some(names) = fields_in_d(g, m) {
+                // The new families carry other fields than the older files: as the API has them.
+                let (a, b) = (
+                    fields(&s, &db_g, m, names).await,
+                    fields(&s, &synced, m, names).await,
+                );
+                assert!(!a.is_empty(), "{m} in generation D");
+                assert_eq!(a, b, "{m} in generation D against the API");
             } else {
                 assert_eq!(&got, &c_points[m], "{m} in generation {g:?}: {out}");
             }
         }
+    }
+}
+
+/// The measurements whose generation-D CSVs carry other fields than generation C's files: those.
+fn fields_in_d(g: Gen, m: &str) -> Option<&'static [&'static str]> {
+    match (g, m) {
+        (Gen::D, "hrv_daily") => Some(&["avg_ms", "non_rem_bpm", "entropy", "deep_sleep_rmssd_ms"]),
+        (Gen::D, "sleep_temperature") => Some(&["nightly_c", "baseline_c", "stddev_30d_c"]),
+        (Gen::D, "spo2_daily") => Some(&["avg_pct"]),
+        _ => None,
     }
 }
 

@@ -83,17 +83,25 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
     let entries = archive
         .entries()
         .map_err(|e| ImportError::Failed(e.to_string()))?;
-    let tz = match args.tz {
-        Some(tz) => tz,
-        None => profile_zone(&mut archive, &entries)?,
-    };
-    let cx = formats::Context { user: &user, tz };
     // One canonical source per metric: a kind that yields to another (the heart-rate CSV to the
     // JSON, which has integer bpm and the older history) is read only when the archive lacks that one.
     let present: BTreeSet<Kind> = entries
         .iter()
         .filter_map(|e| formats::classify(e.base_name()))
         .collect();
+    if present.is_empty() {
+        return Err(ImportError::Failed(format!(
+            "{}: none of its {} files is one this importer reads; is it a Fitbit archive? \
+             (docs/import.md lists the files)",
+            args.path.display(),
+            entries.len()
+        )));
+    }
+    let tz = match args.tz {
+        Some(tz) => tz,
+        None => profile_zone(&mut archive, &entries)?,
+    };
+    let cx = formats::Context { user: &user, tz };
     let todo: Vec<(&Entry, Kind)> = entries
         .iter()
         .filter_map(|e| Some((e, formats::classify(e.base_name())?)))

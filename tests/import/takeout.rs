@@ -45,12 +45,30 @@ fn layout(g: Gen, folder: &str, base: &str) -> Option<String> {
             };
             Some(format!("MyFitbitData/TestPerson/{category}/{base}"))
         }
-        // Generation D: the family sub-folders of `Physical Activity_GoogleData` (Oct 2026) hold
-        // the heart rate and weight; the JSON of both is gone.
+        // The family sub-folders of `Physical Activity_GoogleData` (Oct 2026) are generation D's.
         Gen::C if folder.starts_with("Physical Activity_GoogleData/") => None,
         Gen::C => Some(format!("Takeout/Fitbit/{folder}/{base}")),
-        Gen::D if json && (base.starts_with("heart_rate") || base.starts_with("weight")) => None,
-        Gen::D if folder == "Physical Activity_GoogleData" => None,
+        // Heart rate, weight and resting heart rate only as CSVs; the night's figures in the new
+        // families instead of the older category folders.
+        Gen::D
+            if json
+                && ["heart_rate", "weight", "resting_heart_rate"]
+                    .iter()
+                    .any(|k| base.starts_with(k)) =>
+        {
+            None
+        }
+        Gen::D
+            if [
+                "Physical Activity_GoogleData",
+                "Oxygen Saturation (SpO2)",
+                "Heart Rate Variability",
+                "Temperature",
+            ]
+            .contains(&folder) =>
+        {
+            None
+        }
         Gen::D => Some(format!("Takeout/Google Health/{folder}/{base}")),
     }
 }
@@ -215,6 +233,7 @@ pub async fn build(sim: &TestSim, tok: &str, first: NaiveDate, end: NaiveDate) -
     sleep(&mut f, &mut truth, sim, tok).await;
     body_and_exercise(&mut f, &mut truth, sim, tok, (first, end)).await;
     nightly_csvs(&mut f, &mut truth, sim, tok).await;
+    google_health_csvs(&mut f, &truth, sim, tok).await;
     daily_scores(&mut f, &mut truth, first, end);
 
     f.add(
@@ -546,6 +565,120 @@ async fn nightly_csvs(f: &mut Files, truth: &mut Truth, sim: &TestSim, tok: &str
         "Temperature",
         "Computed Temperature - 2026-10-01.csv",
         temperature,
+    );
+}
+
+/// Generation D's `Physical Activity_GoogleData` families for what the older exports had in JSON
+/// or category folders: resting heart rate (with a zero row, "no value"), SpO2 and HRV samples in
+/// UTC (SDNN 0: not measured), and the nightly figures labelled `T00:00:00Z` on their dates.
+async fn google_health_csvs(f: &mut Files, truth: &Truth, sim: &TestSim, tok: &str) {
+    const PA: &str = "Physical Activity_GoogleData";
+    let mut rhr =
+        String::from("timestamp,beats per minute,data source\n2026-10-01T00:00:00Z,0,Fitbit App\n");
+    for (d, bpm) in &truth.resting_hr {
+        rhr += &format!("{d}T00:00:00Z,{bpm}.0,Fitbit App\n");
+    }
+    f.add(
+        &format!("{PA}/Daily Resting Heart Rate"),
+        "daily_resting_heart_rate.csv",
+        rhr,
+    );
+    let mut spo2 = String::from("timestamp,oxygen saturation percentage,data source\n");
+    for p in all(sim, tok, "oxygen-saturation").await.iter().rev() {
+        let t = at(p, "/oxygenSaturation/sampleTime/physicalTime");
+        spo2 += &format!(
+            "{},{},Pixel Watch 3\n",
+            ts(t),
+            p["oxygenSaturation"]["percentage"]
+        );
+    }
+    f.add(
+        &format!("{PA}/Oxygen Saturation"),
+        "oxygen_saturation_2026-10-01.csv",
+        spo2,
+    );
+    let mut hrv = String::from("timestamp,root mean square of successive differences milliseconds,standard deviation milliseconds,data source\n");
+    for p in all(sim, tok, "heart-rate-variability").await.iter().rev() {
+        let v = &p["heartRateVariability"];
+        hrv += &format!(
+            "{},{},{:.1},Pixel Watch 3\n",
+            ts(at(v, "/sampleTime/physicalTime")),
+            v["rootMeanSquareOfSuccessiveDifferencesMilliseconds"],
+            num(v, "/standardDeviationMilliseconds")
+        );
+    }
+    f.add(
+        &format!("{PA}/Heart Rate Variability"),
+        "heart_rate_variability_2026-10-01.csv",
+        hrv,
+    );
+    let daily = |header: &str, rows: Vec<(NaiveDate, String)>| {
+        let mut text = format!("timestamp,{header},data source\n");
+        for (d, values) in rows {
+            text += &format!("{d}T00:00:00Z,{values},Fitbit\n");
+        }
+        text
+    };
+    let rows = |points: Vec<Value>, key: &str, cells: &dyn Fn(&Value) -> String| {
+        points
+            .iter()
+            .map(|p| (date_of(&p[key]["date"]), cells(&p[key])))
+            .collect::<Vec<_>>()
+    };
+    let hrv_daily = rows(
+        all(sim, tok, "daily-heart-rate-variability").await,
+        "dailyHeartRateVariability",
+        &|v| {
+            format!(
+                "{},{},{},{}",
+                v["averageHeartRateVariabilityMilliseconds"],
+                num(v, "/nonRemHeartRateBeatsPerMinute"),
+                v["entropy"],
+                v["deepSleepRootMeanSquareOfSuccessiveDifferencesMilliseconds"]
+            )
+        },
+    );
+    f.add(
+        &format!("{PA}/Daily Heart Rate Variability"),
+        "daily_heart_rate_variability.csv",
+        daily("average heart rate variability milliseconds,non rem heart rate beats per minute,entropy,deep sleep root mean square of successive differences milliseconds", hrv_daily),
+    );
+    let breathing = rows(
+        all(sim, tok, "daily-respiratory-rate").await,
+        "dailyRespiratoryRate",
+        &|v| v["breathsPerMinute"].to_string(),
+    );
+    f.add(
+        &format!("{PA}/Daily Respiratory Rate"),
+        "daily_respiratory_rate.csv",
+        daily("breaths per minute", breathing),
+    );
+    let temperature = rows(
+        all(sim, tok, "daily-sleep-temperature-derivations").await,
+        "dailySleepTemperatureDerivations",
+        &|v| {
+            format!(
+                "{},{},{}",
+                v["nightlyTemperatureCelsius"],
+                v["baselineTemperatureCelsius"],
+                v["relativeNightlyStddev30dCelsius"]
+            )
+        },
+    );
+    f.add(
+        &format!("{PA}/Daily Sleep Temperature Derivations"),
+        "daily_sleep_temperature_derivations.csv",
+        daily("nightly temperature celsius,baseline temperature celsius,relative nightly stddev 30d celsius", temperature),
+    );
+    let spo2_daily = rows(
+        all(sim, tok, "daily-oxygen-saturation").await,
+        "dailyOxygenSaturation",
+        &|v| v["averagePercentage"].to_string(),
+    );
+    f.add(
+        &format!("{PA}/Daily Oxygen Saturation"),
+        "daily_oxygen_saturation.csv",
+        daily("average percentage", spo2_daily),
     );
 }
 

@@ -34,12 +34,33 @@ pub struct Table {
     reject: &'static [(&'static str, &'static str)],
     /// A value that is the sensor's floor, not a reading (Minute SpO2's 50.0): skipped.
     floor: Option<f64>,
+    /// Fields where an exact 0 means "not measured" (Pixel Watch SDNN, a resting heart rate of 0):
+    /// absent, never 0.
+    zero_is_none: &'static [&'static str],
 }
 
-pub static SLEEP_SCORE: Table = Table {
-    measurement: &scores::SLEEP_SCORE,
-    time: ("timestamp", Clock::Instant),
-    columns: &[
+impl Table {
+    /// A table without rejected rows, floors or zeros that mean "not measured".
+    const fn of(
+        measurement: &'static Measurement,
+        time: (&'static str, Clock),
+        columns: &'static [(&'static str, &'static str, f64)],
+    ) -> Table {
+        Table {
+            measurement,
+            time,
+            columns,
+            reject: &[],
+            floor: None,
+            zero_is_none: &[],
+        }
+    }
+}
+
+pub static SLEEP_SCORE: Table = Table::of(
+    &scores::SLEEP_SCORE,
+    ("timestamp", Clock::Instant),
+    &[
         ("overallscore", "overall", 1.0),
         ("compositionscore", "composition", 1.0),
         ("revitalizationscore", "revitalization", 1.0),
@@ -48,115 +69,178 @@ pub static SLEEP_SCORE: Table = Table {
         ("restingheartrate", "resting_hr", 1.0),
         ("restlessness", "restlessness", 1.0),
     ],
-    reject: &[],
-    floor: None,
-};
+);
 
 /// `weight.csv` (generation D): grams, UTC.
-pub static WEIGHT: Table = Table {
-    measurement: &catalog::WEIGHT,
-    time: ("timestamp", Clock::Instant),
-    columns: &[("weightgrams", "kg", 1000.0)],
-    reject: &[],
-    floor: None,
-};
+pub static WEIGHT: Table = Table::of(
+    &catalog::WEIGHT,
+    ("timestamp", Clock::Instant),
+    &[("weightgrams", "kg", 1000.0)],
+);
 
 /// `Minute SpO2 - YYYY-MM-DD.csv`: UTC; about 15 % of rows are exactly 50.0, the floor of
 /// invalid readings (reference §2.10).
 pub static MINUTE_SPO2: Table = Table {
-    measurement: &catalog::SPO2,
-    time: ("timestamp", Clock::Instant),
-    columns: &[("value", "pct", 1.0)],
-    reject: &[],
     floor: Some(50.0),
+    ..Table::of(
+        &catalog::SPO2,
+        ("timestamp", Clock::Instant),
+        &[("value", "pct", 1.0)],
+    )
 };
 
 /// `Daily SpO2 - <start>-<end>.csv`: the date part is the night's (wake) date.
-pub static DAILY_SPO2: Table = Table {
-    measurement: &catalog::SPO2_DAILY,
-    time: ("timestamp", Clock::Day),
-    columns: &[
+pub static DAILY_SPO2: Table = Table::of(
+    &catalog::SPO2_DAILY,
+    ("timestamp", Clock::Day),
+    &[
         ("averagevalue", "avg_pct", 1.0),
         ("lowerbound", "min_pct", 1.0),
         ("upperbound", "max_pct", 1.0),
     ],
-    reject: &[],
-    floor: None,
-};
+);
 
 /// `Heart Rate Variability Details - YYYY-MM-DD.csv`: 5-minute RMSSD during sleep, local times.
-pub static HRV_DETAILS: Table = Table {
-    measurement: &catalog::HRV,
-    time: ("timestamp", Clock::Wall),
-    columns: &[("rmssd", "rmssd_ms", 1.0)],
-    reject: &[],
-    floor: None,
-};
+pub static HRV_DETAILS: Table = Table::of(
+    &catalog::HRV,
+    ("timestamp", Clock::Wall),
+    &[("rmssd", "rmssd_ms", 1.0)],
+);
 
 /// `Daily Heart Rate Variability Summary - YYYY-MM-(N).csv`: the night's HRV on its local date.
-pub static HRV_SUMMARY: Table = Table {
-    measurement: &catalog::HRV_DAILY,
-    time: ("timestamp", Clock::Day),
-    columns: &[
+pub static HRV_SUMMARY: Table = Table::of(
+    &catalog::HRV_DAILY,
+    ("timestamp", Clock::Day),
+    &[
         ("rmssd", "avg_ms", 1.0),
         ("nremhr", "non_rem_bpm", 1.0),
         ("entropy", "entropy", 1.0),
     ],
-    reject: &[],
-    floor: None,
-};
+);
 
 /// `Daily Respiratory Rate Summary - *.csv`: breaths per minute, local date.
-pub static RESPIRATORY_RATE: Table = Table {
-    measurement: &catalog::RESPIRATORY_RATE_DAILY,
-    time: ("timestamp", Clock::Day),
-    columns: &[("dailyrespiratoryrate", "brpm", 1.0)],
-    reject: &[],
-    floor: None,
-};
+pub static RESPIRATORY_RATE: Table = Table::of(
+    &catalog::RESPIRATORY_RATE_DAILY,
+    ("timestamp", Clock::Day),
+    &[("dailyrespiratoryrate", "brpm", 1.0)],
+);
 
 /// `Computed Temperature - YYYY-MM-DD.csv`: one row per sleep, on the date it ends (local); the
 /// baseline columns are relative sums, not the baseline itself, so only the nightly value is read.
-pub static COMPUTED_TEMPERATURE: Table = Table {
-    measurement: &catalog::SLEEP_TEMPERATURE,
-    time: ("sleepend", Clock::Day),
-    columns: &[("nightlytemperature", "nightly_c", 1.0)],
-    reject: &[],
-    floor: None,
-};
+pub static COMPUTED_TEMPERATURE: Table = Table::of(
+    &catalog::SLEEP_TEMPERATURE,
+    ("sleepend", Clock::Day),
+    &[("nightlytemperature", "nightly_c", 1.0)],
+);
 
 /// `Stress Score.csv`: one row per day, the whole history.
 pub static STRESS_SCORE: Table = Table {
-    measurement: &scores::STRESS_SCORE,
-    time: ("date", Clock::Day),
-    columns: &[
-        ("stressscore", "score", 1.0),
-        ("sleeppoints", "sleep_points", 1.0),
-        ("maxsleeppoints", "max_sleep_points", 1.0),
-        ("responsivenesspoints", "responsiveness_points", 1.0),
-        ("maxresponsivenesspoints", "max_responsiveness_points", 1.0),
-        ("exertionpoints", "exertion_points", 1.0),
-        ("maxexertionpoints", "max_exertion_points", 1.0),
-        ("status", "status", 1.0),
-    ],
     reject: &[("status", "NO_DATA"), ("calculationfailed", "true")],
-    floor: None,
+    ..Table::of(
+        &scores::STRESS_SCORE,
+        ("date", Clock::Day),
+        &[
+            ("stressscore", "score", 1.0),
+            ("sleeppoints", "sleep_points", 1.0),
+            ("maxsleeppoints", "max_sleep_points", 1.0),
+            ("responsivenesspoints", "responsiveness_points", 1.0),
+            ("maxresponsivenesspoints", "max_responsiveness_points", 1.0),
+            ("exertionpoints", "exertion_points", 1.0),
+            ("maxexertionpoints", "max_exertion_points", 1.0),
+            ("status", "status", 1.0),
+        ],
+    )
 };
 
 /// `Daily Readiness Score - YYYY-MM-01.csv`: a month of days.
-pub static READINESS: Table = Table {
-    measurement: &scores::READINESS,
-    time: ("date", Clock::Day),
-    columns: &[
+pub static READINESS: Table = Table::of(
+    &scores::READINESS,
+    ("date", Clock::Day),
+    &[
         ("readinessscorevalue", "score", 1.0),
         ("readinessstate", "state", 1.0),
         ("activitysubcomponent", "activity_subcomponent", 1.0),
         ("sleepsubcomponent", "sleep_subcomponent", 1.0),
         ("hrvsubcomponent", "hrv_subcomponent", 1.0),
     ],
-    reject: &[],
-    floor: None,
+);
+
+/// `daily_resting_heart_rate.csv`: `T00:00:00Z` labels the local date, it is not an instant
+/// (reference §2.6); zero rows occur.
+pub static DAILY_RESTING_HEART_RATE: Table = Table {
+    zero_is_none: &["bpm"],
+    ..Table::of(
+        &catalog::RESTING_HEART_RATE,
+        ("timestamp", Clock::Day),
+        &[("beatsperminute", "bpm", 1.0)],
+    )
 };
+
+/// `oxygen_saturation_YYYY-MM-DD.csv`: samples, UTC.
+pub static OXYGEN_SATURATION: Table = Table::of(
+    &catalog::SPO2,
+    ("timestamp", Clock::Instant),
+    &[("oxygensaturationpercentage", "pct", 1.0)],
+);
+
+/// `daily_oxygen_saturation[_YYYY-MM-DD].csv`: the night's average on its date.
+pub static DAILY_OXYGEN_SATURATION: Table = Table::of(
+    &catalog::SPO2_DAILY,
+    ("timestamp", Clock::Day),
+    &[("averagepercentage", "avg_pct", 1.0)],
+);
+
+/// `heart_rate_variability_YYYY-MM-DD.csv`: 5-minute samples, UTC; SDNN 0 is "not measured".
+pub static HEART_RATE_VARIABILITY: Table = Table {
+    zero_is_none: &["sdnn_ms"],
+    ..Table::of(
+        &catalog::HRV,
+        ("timestamp", Clock::Instant),
+        &[
+            (
+                "rootmeansquareofsuccessivedifferencesmilliseconds",
+                "rmssd_ms",
+                1.0,
+            ),
+            ("standarddeviationmilliseconds", "sdnn_ms", 1.0),
+        ],
+    )
+};
+
+/// `daily_heart_rate_variability.csv`: the night's HRV on its local date.
+pub static DAILY_HEART_RATE_VARIABILITY: Table = Table::of(
+    &catalog::HRV_DAILY,
+    ("timestamp", Clock::Day),
+    &[
+        ("averageheartratevariabilitymilliseconds", "avg_ms", 1.0),
+        ("nonremheartratebeatsperminute", "non_rem_bpm", 1.0),
+        ("entropy", "entropy", 1.0),
+        (
+            "deepsleeprootmeansquareofsuccessivedifferencesmilliseconds",
+            "deep_sleep_rmssd_ms",
+            1.0,
+        ),
+    ],
+);
+
+/// `daily_respiratory_rate[_YYYY-MM-DD].csv`: breaths per minute on the night's date.
+pub static DAILY_RESPIRATORY_RATE: Table = Table::of(
+    &catalog::RESPIRATORY_RATE_DAILY,
+    ("timestamp", Clock::Day),
+    &[("breathsperminute", "brpm", 1.0)],
+);
+
+/// `daily_sleep_temperature_derivations[_YYYY-MM-DD].csv`: the night's skin temperature, its
+/// baseline and 30-day spread (the deviation is left to the API sync, which computes it).
+pub static DAILY_SLEEP_TEMPERATURE: Table = Table::of(
+    &catalog::SLEEP_TEMPERATURE,
+    ("timestamp", Clock::Day),
+    &[
+        ("nightlytemperaturecelsius", "nightly_c", 1.0),
+        ("baselinetemperaturecelsius", "baseline_c", 1.0),
+        ("relativenightlystddev30dcelsius", "stddev_30d_c", 1.0),
+    ],
+);
 
 /// Rows of a CSV with a header, the header's names lower-cased with spaces and underscores removed.
 fn csv_rows(text: &str) -> Result<(Vec<String>, csv::StringRecordsIntoIter<&[u8]>), String> {
@@ -280,6 +364,7 @@ impl Table {
                 p = match kind {
                     FieldKind::Str if !cell.is_empty() => p.string(name, cell.to_ascii_lowercase()),
                     FieldKind::Int | FieldKind::Float => match text_number(cell) {
+                        Some(x) if x == 0.0 && self.zero_is_none.contains(name) => p,
                         Some(x) if Some(x) == self.floor => {
                             floor = Some(x);
                             p
