@@ -64,7 +64,8 @@ struct Tally {
     records: usize,
     written: usize,
     already: usize,
-    skipped: BTreeMap<String, usize>,
+    /// Why → how many, and where the first was (file and line or record).
+    skipped: BTreeMap<String, (usize, String)>,
     failed: Vec<String>,
 }
 
@@ -111,17 +112,27 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
     let progress = std::io::stderr().is_terminal();
     let started = Instant::now();
     let mut tallies: BTreeMap<Kind, Tally> = BTreeMap::new();
+    // The time left by bytes read: files range from a day of heart rate to a year of daily values.
+    let total_bytes: u64 = todo.iter().map(|(e, _)| e.size).sum::<u64>().max(1);
+    let (mut bytes_done, mut records_done) = (0u64, 0usize);
     for (i, (entry, kind)) in todo.iter().enumerate() {
         if progress {
-            let eta = started.elapsed().as_secs_f64() / i.max(1) as f64 * (todo.len() - i) as f64;
+            let elapsed = started.elapsed().as_secs_f64();
+            let left = match bytes_done {
+                0 => "…".to_string(),
+                b => format!(
+                    "{:.0} s",
+                    elapsed / b as f64 * total_bytes.saturating_sub(b) as f64
+                ),
+            };
             eprint!(
-                "\r\x1b[K[{}/{}] {} (about {:.0} s left)",
+                "\r\x1b[K[{}/{} files, {records_done} records] {} (about {left} left)",
                 i + 1,
                 todo.len(),
                 entry.base_name(),
-                eta
             );
         }
+        bytes_done += entry.size;
         let tally = tallies.entry(*kind).or_default();
         tally.files += 1;
         let done = state.read(|s| {
@@ -137,10 +148,15 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         match import_file(&mut archive, entry, *kind, &cx, &writer).await {
             Ok(parsed) => {
                 tally.records += parsed.records;
+                records_done += parsed.records;
                 tally.written += parsed.points.len();
                 for (at, why) in &parsed.skipped {
                     tracing::debug!(file = %entry.name, at = %at, problem = %why, "record skipped");
-                    *tally.skipped.entry(why.clone()).or_default() += 1;
+                    tally
+                        .skipped
+                        .entry(why.clone())
+                        .or_insert_with(|| (0, format!("{} {at}", entry.base_name())))
+                        .0 += 1;
                 }
                 // The file and the days it covers in one write: a killed import never records
                 // one without the other.
@@ -188,8 +204,8 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
             t.written,
             t.already
         );
-        for (why, n) in &t.skipped {
-            println!("      skipped {n}: {why}");
+        for (why, (n, first)) in &t.skipped {
+            println!("      skipped {n}: {why} (the first: {first})");
         }
         for f in &t.failed {
             println!("      failed: {f}");

@@ -47,7 +47,13 @@ enum Count<'a> {
 }
 
 fn sample<'a, V: Deserialize<'a>>(raw: &'a str, what: &str) -> Result<Sample<'a, V>, String> {
-    serde_json::from_str(raw).map_err(|e| format!("not a {what} sample: {e}"))
+    // Without serde's "at line L column C": the record's number says where, and the summary
+    // groups records by reason.
+    serde_json::from_str(raw).map_err(|e| {
+        let e = e.to_string();
+        let why = e.rsplit_once(" at line ").map_or(e.as_str(), |(w, _)| w);
+        format!("not a {what} sample: {why}")
+    })
 }
 
 pub(super) fn heart_rate(raw: &str, cx: &Context) -> Result<Option<Point>, String> {

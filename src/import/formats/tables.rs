@@ -272,7 +272,13 @@ fn counted_row(
     match row {
         Ok(r) => Some((at, r)),
         Err(e) => {
-            out.skip(at, e.to_string());
+            // The kind of problem only (the line is in `at`), so that the summary groups them.
+            let why = match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => "a row that is not UTF-8 text",
+                csv::ErrorKind::UnequalLengths { .. } => "a row with another number of cells",
+                _ => "an unreadable CSV row",
+            };
+            out.skip(at, why);
             None
         }
     }
