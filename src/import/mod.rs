@@ -66,6 +66,8 @@ struct Tally {
     already: usize,
     /// Why → how many, and where the first was (file and line or record).
     skipped: BTreeMap<String, (usize, String)>,
+    /// Files with unreadable records, whose days are left to the API.
+    uncovering: usize,
     failed: Vec<String>,
 }
 
@@ -160,7 +162,12 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
                 }
                 // The file and the days it covers in one write: a killed import never records
                 // one without the other.
-                let days = covered_days(*kind, &parsed.points, tz);
+                let days = if parsed.unreadable == 0 {
+                    covered_days(*kind, &parsed.points, tz)
+                } else {
+                    tally.uncovering += 1;
+                    BTreeSet::new()
+                };
                 state
                     .update(|s| {
                         let u = s.users.entry(user.clone()).or_default();
@@ -206,6 +213,12 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         );
         for (why, (n, first)) in &t.skipped {
             println!("      skipped {n}: {why} (the first: {first})");
+        }
+        if t.uncovering > 0 {
+            println!(
+                "      {} file(s) with unreadable records: the daemon fetches their days from the API",
+                t.uncovering
+            );
         }
         for f in &t.failed {
             println!("      failed: {f}");

@@ -361,10 +361,21 @@ pub struct Parsed {
     pub records: usize,
     /// Records skipped: (where, why), e.g. ("record 17", "bpm is not a number").
     pub skipped: Vec<(String, String)>,
+    /// How many of them could not be read (the others hold no value: a sensor's floor, a day
+    /// without a score). A file with unreadable records does not cover its days: the API may have
+    /// what they held.
+    pub unreadable: usize,
 }
 
 impl Parsed {
+    /// A record that cannot be read.
     fn skip(&mut self, at: String, why: impl Into<String>) {
+        self.unreadable += 1;
+        self.skipped.push((at, why.into()));
+    }
+
+    /// A record that is read but holds no value to write.
+    fn pass(&mut self, at: String, why: impl Into<String>) {
         self.skipped.push((at, why.into()));
     }
 }

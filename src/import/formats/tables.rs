@@ -352,7 +352,7 @@ impl Table {
                 row.get(*c)
                     .is_some_and(|x| x.trim().eq_ignore_ascii_case(v))
             }) {
-                out.skip(at, format!("{} is {v}: no score that day", header[*c]));
+                out.pass(at, format!("{} is {v}: no score that day", header[*c]));
                 continue;
             }
             let Some(when) = row.get(t).and_then(|s| self.time.1.read(s, cx, previous)) else {
@@ -365,8 +365,13 @@ impl Table {
             previous = Some(when);
             let mut p = Point::new(self.measurement.name, when).tag("user", cx.user);
             let mut floor = None;
+            let mut garbled = None;
             for (c, name, kind, divisor) in &fields {
                 let cell = row.get(*c).unwrap_or_default().trim();
+                // Empty, NaN and -1 are the archives' "no value"; other text is a broken cell.
+                if *kind != FieldKind::Str && !cell.is_empty() && cell.parse::<f64>().is_err() {
+                    garbled = Some(format!("{} is not a number", header[*c]));
+                }
                 p = match kind {
                     FieldKind::Str if !cell.is_empty() => p.string(name, cell.to_ascii_lowercase()),
                     FieldKind::Int | FieldKind::Float => match text_number(cell) {
@@ -384,10 +389,12 @@ impl Table {
                     _ => p,
                 };
             }
-            if let Some(x) = floor {
-                out.skip(at, format!("{x} is the sensor's floor, not a reading"));
+            if let Some(why) = garbled {
+                out.skip(at, why);
+            } else if let Some(x) = floor {
+                out.pass(at, format!("{x} is the sensor's floor, not a reading"));
             } else if p.fields.is_empty() {
-                out.skip(at, "no values");
+                out.pass(at, "no values");
             } else {
                 out.points.push(p);
             }
@@ -437,7 +444,7 @@ pub(super) fn heart_rate(text: &str, cx: &Context) -> Result<Parsed, String> {
                     .int("bpm", *bpm),
             );
         } else {
-            out.skip(
+            out.pass(
                 format!("{when}"),
                 format!("another source ({src}) than the file's main one"),
             );

@@ -83,7 +83,7 @@ fn a_bad_sample_is_skipped_by_number_and_the_rest_lands() {
   }
 }]"#;
     let p = parse(Kind::HeartRateJson, text.as_bytes(), &cx()).unwrap();
-    assert_eq!((p.records, p.points.len()), (3, 2));
+    assert_eq!((p.records, p.points.len(), p.unreadable), (3, 2, 1));
     assert_eq!(p.skipped[0].0, "record 2");
     assert_eq!(
         DateTime::from_timestamp_nanos(p.points[1].time_ns).to_rfc3339(),
@@ -137,6 +137,14 @@ fn tables_skip_the_spo2_floor_and_scoreless_days_by_name() {
     assert_eq!(p.skipped[0].0, "line 3");
     assert!(p.skipped[0].1.contains("floor"), "{:?}", p.skipped);
     assert_eq!(p.skipped[1].1, "no values");
+    assert_eq!(
+        p.unreadable, 0,
+        "a floor and a NaN are no readings, not broken rows"
+    );
+    let garbled = "timestamp,value\n2024-02-22T07:00:00Z,9x.3\n";
+    let p = parse(Kind::MinuteSpo2Csv, garbled.as_bytes(), &cx()).unwrap();
+    assert_eq!((p.points.len(), p.unreadable), (0, 1));
+    assert_eq!(p.skipped[0].1, "value is not a number");
     let stress = "DATE,UPDATED_AT,STRESS_SCORE,SLEEP_POINTS,MAX_SLEEP_POINTS,RESPONSIVENESS_POINTS,MAX_RESPONSIVENESS_POINTS,EXERTION_POINTS,MAX_EXERTION_POINTS,STATUS,CALCULATION_FAILED\n2024-01-12T00:00:00,2024-01-12T17:07:49.634,79,24,30,22,30,33,40,READY,false\n2024-01-11T00:00:00,2024-01-11T07:23:52.009,0,0,0,0,0,0,0,NO_DATA,true\n";
     let p = parse(Kind::StressScoreCsv, stress.as_bytes(), &cx()).unwrap();
     assert_eq!(p.points.len(), 1);
