@@ -216,6 +216,8 @@ const KG_PER_LB: f64 = 0.453_592_37;
 pub(super) fn weight(r: &Value, cx: &Context) -> Result<Vec<Point>, String> {
     let (date, time) = (
         r.get("date").and_then(Value::as_str).ok_or("no date")?,
+        // Fitbit stamps a manual entry without a time 23:59:59 (reference §2.9); an entry without
+        // the key is taken the same way, at the end of its day.
         r.get("time").and_then(Value::as_str).unwrap_or("23:59:59"),
     );
     let t = NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%m/%d/%y %H:%M:%S")
