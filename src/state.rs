@@ -60,6 +60,10 @@ pub struct UserState {
     /// (size and CRC-32), recorded once all its points were written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub imported: BTreeMap<String, String>,
+    /// The time zone the last import applied, for the next part of a Takeout export in parts
+    /// (only one part holds Profile.csv).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_zone: Option<String>,
 }
 
 /// Version 1's per-type progress: every day up to `complete_through` was written.

@@ -335,6 +335,21 @@ async fn archives_of_every_generation_import_exactly_as_the_api_has_it_and_again
     let (code, again) = import(&d, &path, &[]).await;
     assert_eq!(code, Some(3), "{again}");
     assert!(again.contains("already imported"), "{again}");
+    // A second part of the same export holding only the CSV twin of the heart rate: the JSON of
+    // the first part is the canonical source, so it is not read.
+    let mut part = takeout::Files::default();
+    part.add(
+        "Physical Activity_GoogleData",
+        "heart_rate_2026-10-21.csv",
+        "timestamp,beats per minute,data source\n2026-10-21T00:00:04Z,199.0,Pixel Watch 2\n",
+    );
+    let part_path = dir.path().join("takeout-20261101T000000Z-1-002.zip");
+    part.zip(Gen::C, &part_path);
+    let (code, out) = import(&d, &part_path, &[]).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 other file(s) not read"), "{out}");
+    assert_eq!(counts(&s, &db).await, before, "{out}");
+
     // Then the daemon syncs into the imported database: it does not fetch what the archive covered
     // but its newest day (which an export cuts off), fills the rest, and nothing is doubled.
     let both = Daemon::new(&sim, &s, &db, dir.path()).env("BACKFILL_FROM", &first.to_string());

@@ -92,6 +92,16 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
         .iter()
         .filter_map(|e| formats::classify(e.base_name()))
         .collect();
+    // A Takeout export in parts (`…-1-001.zip`, `…-1-002.zip`) may hold a metric's JSON in one part
+    // and its CSV twin in another: what earlier imports for this person read counts as present too.
+    let earlier: BTreeSet<Kind> = state.read(|s| {
+        s.users.get(&user).map_or_else(BTreeSet::new, |u| {
+            u.imported
+                .keys()
+                .filter_map(|name| formats::classify(name.rsplit('/').next().unwrap_or(name)))
+                .collect()
+        })
+    });
     if present.is_empty() {
         return Err(ImportError::Failed(format!(
             "{}: none of its {} files is one this importer reads; is it a Fitbit archive? \
@@ -100,15 +110,28 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
             entries.len()
         )));
     }
-    let tz = match args.tz {
-        Some(tz) => tz,
-        None => profile_zone(&mut archive, &entries)?,
+    let remembered = state.read(|s| {
+        s.users
+            .get(&user)
+            .and_then(|u| u.archive_zone.as_deref()?.parse::<Tz>().ok())
+    });
+    let tz = match (args.tz, profile_zone(&mut archive, &entries)) {
+        (Some(tz), _) => tz,
+        (None, Ok(tz)) => tz,
+        (None, Err(e)) => remembered.ok_or(e)?,
     };
+    state
+        .update(|s| s.users.entry(user.clone()).or_default().archive_zone = Some(tz.name().into()))
+        .map_err(|e| ImportError::Failed(format!("cannot record the progress: {e}")))?;
     let cx = formats::Context { user: &user, tz };
     let todo: Vec<(&Entry, Kind)> = entries
         .iter()
         .filter_map(|e| Some((e, formats::classify(e.base_name())?)))
-        .filter(|(_, k)| k.spec().unless.is_none_or(|u| !present.contains(&u)))
+        .filter(|(_, k)| {
+            k.spec()
+                .unless
+                .is_none_or(|u| !present.contains(&u) && !earlier.contains(&u))
+        })
         .collect();
     let not_read = entries.len() - todo.len();
     let progress = std::io::stderr().is_terminal();
@@ -290,7 +313,8 @@ async fn import_file(
     Ok(parsed)
 }
 
-/// The `timezone` column of the archive's `Profile.csv` (Google Takeout, "Your Profile").
+/// The `timezone` column of the archive's `Profile.csv` (Google Takeout, "Your Profile"); `Err`
+/// says to give `--tz` (used when no earlier import of this person left a zone).
 fn profile_zone(archive: &mut Archive, entries: &[Entry]) -> Result<Tz, ImportError> {
     let missing = |why: String| {
         ImportError::Config(ConfigError {

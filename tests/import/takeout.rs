@@ -78,7 +78,7 @@ fn layout(g: Gen, folder: &str, base: &str) -> Option<String> {
 pub struct Files(Vec<(String, String, String)>);
 
 impl Files {
-    fn add(&mut self, folder: &str, base: &str, text: impl Into<String>) {
+    pub fn add(&mut self, folder: &str, base: &str, text: impl Into<String>) {
         self.0.push((folder.into(), base.into(), text.into()));
     }
 
