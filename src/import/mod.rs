@@ -189,6 +189,9 @@ pub async fn run(env: &Env, args: ImportArgs) -> Result<(), ImportError> {
                     covered_days(*kind, &parsed.points, tz)
                 } else {
                     tally.uncovering += 1;
+                    tracing::warn!(file = %entry.name, unreadable = parsed.unreadable,
+                        first = %parsed.first_unreadable.as_deref().unwrap_or_default(),
+                        "records that cannot be read were skipped; the daemon fetches this file's days from the API");
                     BTreeSet::new()
                 };
                 state

@@ -365,12 +365,15 @@ pub struct Parsed {
     /// without a score). A file with unreadable records does not cover its days: the API may have
     /// what they held.
     pub unreadable: usize,
+    /// Where the first of them is.
+    pub first_unreadable: Option<String>,
 }
 
 impl Parsed {
     /// A record that cannot be read.
     fn skip(&mut self, at: String, why: impl Into<String>) {
         self.unreadable += 1;
+        self.first_unreadable.get_or_insert_with(|| at.clone());
         self.skipped.push((at, why.into()));
     }
 
