@@ -396,13 +396,32 @@ pub fn parse(kind: Kind, bytes: &[u8], cx: &Context) -> Result<Parsed, String> {
     if text.trim() == "no data" {
         return Ok(Parsed::default());
     }
-    match kind.spec().reader {
+    let mut parsed = match kind.spec().reader {
         Reader::Samples(f) => json_samples(text, cx, f),
         Reader::Records(f) => json_records(text, cx, f),
         Reader::Table(t) => t.read(text, cx),
         Reader::Whole(f) => f(text, cx),
+    }?;
+    // Rows keyed at the Unix epoch (or a two-digit year read as 1970…2008) are placeholders, not
+    // data: nothing was recorded before Fitbit's first trackers (reference §0 rule 10).
+    let first = FIRST_DATA.timestamp_nanos_opt().unwrap_or(i64::MIN);
+    if parsed.points.iter().any(|p| p.time_ns < first) {
+        let (kept, early): (Vec<Point>, Vec<Point>) =
+            parsed.points.into_iter().partition(|p| p.time_ns >= first);
+        parsed.points = kept;
+        for p in early {
+            let at = DateTime::from_timestamp_nanos(p.time_ns);
+            parsed.pass(
+                format!("{} at {at}", p.measurement),
+                "dated before 2009: a placeholder",
+            );
+        }
     }
+    Ok(parsed)
 }
+
+/// Nothing real is older: Fitbit's first tracker shipped in late 2009.
+const FIRST_DATA: DateTime<Utc> = DateTime::from_timestamp_nanos(1_230_768_000_000_000_000);
 
 fn json_records(text: &str, cx: &Context, f: RecordFn) -> Result<Parsed, String> {
     let records: Vec<Value> =

@@ -90,9 +90,15 @@ fn a_bad_sample_is_skipped_by_number_and_the_rest_lands() {
         "2023-06-15T13:59:55+00:00",
         "UTC clocks"
     );
-    let steps = r#"[{"dateTime" : "05/31/23 14:00:00", "value" : "0"},{"dateTime" : "05/31/23 14:01:00", "value" : "23"}]"#;
+    let steps = r#"[{"dateTime" : "05/31/23 14:00:00", "value" : "0"},{"dateTime" : "05/31/23 14:01:00", "value" : "23"},{"dateTime" : "01/01/70 00:00:00", "value" : "5"}]"#;
     let p = parse(Kind::StepsJson, steps.as_bytes(), &cx()).unwrap();
-    assert_eq!(p.points.len(), 1, "a minute without steps is not a point");
+    assert_eq!(
+        p.points.len(),
+        1,
+        "a minute without steps is not a point, nor an epoch placeholder"
+    );
+    assert_eq!(p.unreadable, 0);
+    assert!(p.skipped[0].1.contains("placeholder"), "{:?}", p.skipped);
     assert_eq!(p.points[0].fields, vec![("count", FieldValue::Int(23))]);
 }
 
