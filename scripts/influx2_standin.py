@@ -10,6 +10,8 @@ What it does like InfluxDB 2 (and so what the tests can prove against it):
   `GET /api/v2/buckets?name=x` (200 with no buckets), as InfluxDB 2 answers;
 - a write without any line is 400 "writing requires points" (1.6.7 accepts it; InfluxDB 2 does not);
 - points that conflict with stored field types are 422 "unprocessable entity" (1.6.7: 400);
+- `POST /api/v2/delete` with `{start, stop, predicate}` (tag = "value" terms joined by AND, both
+  times inclusive) deletes as InfluxDB 2 does, through 1.6.7's `DELETE … WHERE`; 204 on success;
 - errors are InfluxDB 2's `{"code": …, "message": …}` bodies.
 What it does not prove: retention, tokens scoped to one bucket, the Flux API, InfluxDB 2's own storage.
 """
@@ -95,6 +97,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         args = dict(urllib.parse.parse_qsl(url.query))
         body = self.body()
+        if url.path == "/api/v2/delete":
+            return self.delete(args, body)
         if url.path != "/api/v2/write":
             return self.answer(404, {"code": "not found", "message": "path not found"})
         if not self.authorised():
@@ -127,6 +131,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.answer(422, {"code": "unprocessable entity", "message": message})
             code = {400: "invalid", 401: "unauthorized", 413: "request too large"}.get(e.code, "internal error")
             return self.answer(e.code, {"code": code, "message": message})
+
+
+    def delete(self, args, body):
+        if not self.authorised() or not self.org_known(args.get("org", "")):
+            return
+        try:
+            request = json.loads(body)
+            terms = [t.strip() for t in (request.get("predicate") or "").split(" AND ") if t.strip()]
+            pairs = [t.split("=", 1) for t in terms]
+            where = {k.strip(): v.strip().strip('"') for k, v in pairs}
+        except (ValueError, AttributeError):
+            return self.answer(400, {"code": "invalid", "message": "invalid request"})
+        measurement = where.pop("_measurement", None)
+        clauses = ["\"%s\" = '%s'" % (k, v.replace("'", "\\'")) for k, v in where.items()]
+        clauses.append("time >= '%s' AND time <= '%s'" % (request["start"], request["stop"]))
+        statement = "DELETE %s WHERE %s" % (
+            'FROM "%s"' % measurement if measurement else "", " AND ".join(clauses))
+        q = urllib.parse.urlencode({"db": args.get("bucket", ""), "q": statement})
+        req = urllib.request.Request(INFLUXD + "/query", data=q.encode(), method="POST")
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        with urllib.request.urlopen(req, timeout=120) as r:
+            answer = json.loads(r.read() or b"{}")
+        error = next((x["error"] for x in answer.get("results", []) if "error" in x), None)
+        if error:
+            status = 404 if "database not found" in error else 400
+            return self.answer(status, {"code": "invalid", "message": error})
+        return self.answer(204)
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -2,7 +2,7 @@
 # Installs (if missing) and starts the real servers the integration tests talk to:
 #   - Debian's InfluxDB 1.6.7 on 127.0.0.1:$INFLUX_PORT (the database engine), and
 #   - nginx in front of it on 127.0.0.1:$SHIM_PORT: the InfluxDB 2 address of the tests. It sends
-#     /api/v2/write and /api/v2/buckets to scripts/influx2_standin.py (on $STANDIN_PORT), which answers
+#     /api/v2/write, /api/v2/buckets and /api/v2/delete to scripts/influx2_standin.py (on $STANDIN_PORT), which answers
 #     them the way InfluxDB 2 does (token, organisation, "writing requires points" for an empty write,
 #     its error bodies) and writes into the real engine; everything else goes to influxd. What the
 #     stand-in does and does not prove is written at the top of influx2_standin.py.
@@ -88,6 +88,7 @@ http {
     # Content-Length for the stand-in.
     location = /api/v2/write { proxy_http_version 1.1; proxy_pass http://127.0.0.1:${STANDIN_PORT}; }
     location = /api/v2/buckets { proxy_http_version 1.1; proxy_pass http://127.0.0.1:${STANDIN_PORT}; }
+    location = /api/v2/delete { proxy_http_version 1.1; proxy_pass http://127.0.0.1:${STANDIN_PORT}; }
     location / { proxy_http_version 1.1; proxy_pass http://127.0.0.1:${INFLUX_PORT}; }
   }
 }

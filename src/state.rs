@@ -100,6 +100,10 @@ impl From<StateV1> for State {
                 let coverage = u
                     .cursors
                     .into_iter()
+                    // Version 1 fetched exercise in 90-day windows, which return sessions as the
+                    // generic WORKOUT (reference §11 #12): its whole history is fetched again in
+                    // narrow windows, each session replacing its generic copy.
+                    .filter(|(t, _)| t != "exercise")
                     .filter_map(|(t, c)| {
                         let through = c.complete_through? - chrono::Duration::days(V1_REFETCH_DAYS);
                         let mut cov = Coverage::default();

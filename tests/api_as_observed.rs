@@ -418,3 +418,67 @@ async fn heart_rate_per_minute_equals_the_minutes_of_the_raw_samples() {
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(said.contains(" 0 disagreed"), "{said}");
 }
+
+/// What an earlier version stored from its 90-day exercise windows: each session in the poorer form a
+/// wide query returns (`WORKOUT`, no distance), under the `type` tag `workout`. A narrow fetch brings
+/// the real session; it must replace that copy, not sit beside it (reference §11 #12) — on InfluxDB
+/// 1.x through `DELETE`, and on the InfluxDB 2 path through `/api/v2/delete` (the stand-in deletes
+/// as InfluxDB 2 does, in 1.6.7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_workout_stored_by_a_wide_query_is_replaced_by_its_real_session() {
+    use common::daemon::Api;
+    let Some(s) = servers() else { return };
+    let sim = start(|a| {
+        a.days = 12;
+        a.heart_rate_every = 300;
+    })
+    .await;
+    let tok = sim.access_token(0).await;
+    let (wide, _) = sim.list_all(&tok, "exercise", "", None).await;
+    assert!(wide.len() >= 3, "sessions: {}", wide.len());
+    let mut lines = String::new();
+    for p in &wide {
+        let e = &p["exercise"];
+        assert_eq!(e["exerciseType"], "WORKOUT", "a wide query's poorer form");
+        let start: chrono::DateTime<Utc> = e["interval"]["startTime"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        lines += &format!(
+            "exercise,type=workout,user=me calories_kcal={},steps={}i {}\n",
+            e["metricsSummary"]["caloriesKcal"],
+            int(&e["metricsSummary"]["steps"]),
+            start.timestamp_nanos_opt().unwrap()
+        );
+    }
+    for api in [Api::V1, Api::V2] {
+        let db = fresh_database(&s, "workout").await;
+        let written = reqwest::Client::new()
+            .post(format!("{}/write?db={db}", s.v1))
+            .body(lines.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(written.status().is_success());
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = Daemon::new(&sim, &s, &db, dir.path());
+        d.api = api;
+        let (code, log) = d.run_once().await;
+        assert_eq!(code, Some(0), "{log}");
+        let stored = rows(&s, &db, "SELECT * FROM exercise").await;
+        assert_eq!(
+            stored.len(),
+            wide.len(),
+            "{api:?}: one point per session: {stored:#?}"
+        );
+        for r in &stored {
+            assert_ne!(r["type"], "workout", "{api:?}: {r:?}");
+            assert!(
+                r["distance_m"].as_f64().is_some(),
+                "{api:?}: the richer form: {r:?}"
+            );
+        }
+        assert!(!log.contains("could not remove"), "{log}");
+    }
+}

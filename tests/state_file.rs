@@ -152,7 +152,8 @@ fn a_version_1_file_is_migrated_keeping_tokens_and_refetching_its_last_week() {
     std::fs::write(
         &path,
         r#"{"version": 1, "users": {"me": {"tokens": {"refresh_token": "1//old", "seeded_from": "x"},
-            "cursors": {"heart-rate": {"complete_through": "2026-05-20"}, "sleep": {}}}}}"#,
+            "cursors": {"heart-rate": {"complete_through": "2026-05-20"}, "sleep": {},
+                        "exercise": {"complete_through": "2026-05-20"}}}}}"#,
     )
     .unwrap();
     let (_store, s) = StateStore::open(&path).unwrap();
@@ -166,4 +167,8 @@ fn a_version_1_file_is_migrated_keeping_tokens_and_refetching_its_last_week() {
         "version 1 trusted late days it should not have; the last week is fetched again"
     );
     assert!(!me.coverage.contains_key("sleep"), "no cursor, no coverage");
+    assert!(
+        !me.coverage.contains_key("exercise"),
+        "version 1's wide exercise windows stored generic WORKOUT sessions: all fetched again"
+    );
 }

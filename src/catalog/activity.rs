@@ -95,6 +95,11 @@ pub static ACTIVITY_LEVEL: Measurement = Measurement {
     fields: &[field("duration_s", Int, "s", "length of the stretch")],
 };
 
+/// The `type` of the poorer form a wide exercise query returns (reference §11 #12). The daemon asks
+/// in windows of at most 31 days, but earlier versions asked wider, so such points can be stored; a
+/// session that comes back with its real type replaces it.
+pub const DOWNGRADED_EXERCISE_TYPE: &str = "workout";
+
 pub static EXERCISE: Measurement = Measurement {
     name: "exercise",
     doc: "one point per exercise session",

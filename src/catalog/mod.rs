@@ -186,7 +186,7 @@ impl DataType {
     }
 }
 
-pub use activity::EXERCISE;
+pub use activity::{DOWNGRADED_EXERCISE_TYPE, EXERCISE};
 pub use body::BODY_FAT;
 pub use health::{HRV, HRV_DAILY, RESPIRATORY_RATE_DAILY, SLEEP_TEMPERATURE, SPO2, SPO2_DAILY};
 pub use types::{

@@ -103,6 +103,23 @@ impl InfluxWriter {
         Ok(())
     }
 
+    /// Deletes the points of `measurement` carrying `tags` at the instant `at`; `Err` is the
+    /// server's answer (InfluxDB 3 has no point deletes).
+    pub async fn delete(
+        &self,
+        measurement: &str,
+        tags: &[(&str, &str)],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), String> {
+        self.transport
+            .delete(measurement, tags, at)
+            .await
+            .map_err(|e| match e {
+                transport::SendError::Status { status, message } => format!("{status}: {message}"),
+                transport::SendError::Connection(why) => why,
+            })
+    }
+
     /// Writes one prepared batch with retries.
     pub async fn write_batch(&self, batch: &LineBatch) -> Result<(), WriteError> {
         let mut retry = 0;

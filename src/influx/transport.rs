@@ -104,20 +104,7 @@ impl Transport {
                     body,
                     influxdb2::api::write::TimestampPrecision::Nanoseconds,
                 );
-                match tokio::time::timeout(REQUEST_TIMEOUT, write).await {
-                    Err(_) => Err(SendError::Connection(format!(
-                        "no answer within {}s",
-                        REQUEST_TIMEOUT.as_secs()
-                    ))),
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(influxdb2::RequestError::Http { status, text })) => {
-                        Err(SendError::Status {
-                            status: status.as_u16(),
-                            message: text,
-                        })
-                    }
-                    Ok(Err(other)) => Err(SendError::Connection(other.to_string())),
-                }
+                v2_request(write).await
             }
             Transport::V1 {
                 http,
@@ -130,18 +117,12 @@ impl Transport {
                     .and_then(|_| gz.flush())
                     .expect("writing to memory");
                 let body = gz.finish().expect("writing to memory");
-                let mut req = http
+                let req = http
                     .post(write_url.clone())
                     .header("Content-Encoding", "gzip")
                     .header("Content-Type", "text/plain; charset=utf-8")
                     .body(body);
-                if let Some(user) = username {
-                    req = req.basic_auth(user, password.as_ref().map(|p| p.expose()));
-                }
-                let resp = req
-                    .send()
-                    .await
-                    .map_err(|e| SendError::Connection(without_url(e).to_string()))?;
+                let resp = v1_send(req, username, password).await?;
                 let status = resp.status();
                 if status.is_success() {
                     return Ok(());
@@ -153,6 +134,99 @@ impl Transport {
                 })
             }
         }
+    }
+}
+
+impl Transport {
+    /// Deletes the points of `measurement` carrying every tag in `tags` at the instant `at` (whole
+    /// seconds). InfluxDB 1.x: `DELETE … WHERE … AND time = …` on `/query`; 2.x: `/api/v2/delete`
+    /// with a predicate. InfluxDB 3 has no point deletes and answers with an error.
+    pub(super) async fn delete(
+        &self,
+        measurement: &str,
+        tags: &[(&str, &str)],
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), SendError> {
+        match self {
+            Transport::V2 { client, bucket, .. } => {
+                let predicate = std::iter::once(format!("_measurement=\"{measurement}\""))
+                    .chain(tags.iter().map(|(k, v)| format!("{k}=\"{v}\"")))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let t = at.naive_utc();
+                v2_request(client.delete(bucket, t, t, Some(predicate))).await
+            }
+            Transport::V1 {
+                http,
+                write_url,
+                username,
+                password,
+            } => {
+                let quote = |s: &str| s.replace('\\', "\\\\").replace('\'', "\\'");
+                let mut statement = format!("DELETE FROM \"{measurement}\" WHERE");
+                for (k, v) in tags {
+                    statement += &format!(" \"{k}\" = '{}' AND", quote(v));
+                }
+                let t = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                statement += &format!(" time >= '{t}' AND time <= '{t}'");
+                let mut url = write_url.clone();
+                let db: Vec<(String, String)> = write_url
+                    .query_pairs()
+                    .filter(|(k, _)| k == "db")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                url.path_segments_mut()
+                    .map(|mut s| {
+                        s.pop().push("query");
+                    })
+                    .expect("http(s) URLs have path segments");
+                url.query_pairs_mut().clear().extend_pairs(db);
+                let req = http.post(url).form(&[("q", statement)]);
+                let resp = v1_send(req, username, password).await?;
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                // 1.x answers 200 with {"results":[{"error": …}]} when the statement fails.
+                if status.is_success() && !text.contains("\"error\"") {
+                    return Ok(());
+                }
+                Err(SendError::Status {
+                    status: status.as_u16(),
+                    message: text,
+                })
+            }
+        }
+    }
+}
+
+/// A request to InfluxDB 1.x, with basic auth when configured.
+async fn v1_send(
+    mut req: reqwest::RequestBuilder,
+    username: &Option<String>,
+    password: &Option<Secret>,
+) -> Result<reqwest::Response, SendError> {
+    if let Some(user) = username {
+        req = req.basic_auth(user, password.as_ref().map(|p| p.expose()));
+    }
+    req.send()
+        .await
+        .map_err(|e| SendError::Connection(without_url(e).to_string()))
+}
+
+/// An influxdb2-crate request within [`REQUEST_TIMEOUT`], its error as a [`SendError`].
+async fn v2_request(
+    request: impl std::future::Future<Output = Result<(), influxdb2::RequestError>>,
+) -> Result<(), SendError> {
+    match tokio::time::timeout(REQUEST_TIMEOUT, request).await {
+        Err(_) => Err(SendError::Connection(format!(
+            "no answer within {}s",
+            REQUEST_TIMEOUT.as_secs()
+        ))),
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(influxdb2::RequestError::Http { status, text })) => Err(SendError::Status {
+            status: status.as_u16(),
+            message: text,
+        }),
+        Ok(Err(other)) => Err(SendError::Connection(other.to_string())),
     }
 }
 

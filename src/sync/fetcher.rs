@@ -239,6 +239,7 @@ pub async fn fetch_window(
             None => {
                 writer.write(&points).await?;
                 report.points += points.len();
+                replace_downgraded(writer, &points, cx.user).await;
             }
         }
     }
@@ -249,6 +250,31 @@ pub async fn fetch_window(
     }
     report.pages = pages.count;
     Ok(report)
+}
+
+/// An exercise session written with its real type replaces the generic `workout` point a wide
+/// query stored at the same start (earlier versions fetched 90-day windows; reference §11 #12): as
+/// `type` is a tag, that point is in another series, so it is deleted. Where the server cannot
+/// delete (InfluxDB 3), one warning says what to remove by hand; the richer point is written anyway.
+async fn replace_downgraded(writer: &InfluxWriter, points: &[crate::point::Point], user: &str) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let tags = [("user", user), ("type", catalog::DOWNGRADED_EXERCISE_TYPE)];
+    for p in points.iter().filter(|p| {
+        p.measurement == catalog::EXERCISE.name
+            && p.tags
+                .iter()
+                .any(|(k, v)| *k == "type" && v != catalog::DOWNGRADED_EXERCISE_TYPE)
+    }) {
+        let at = chrono::DateTime::from_timestamp_nanos(p.time_ns);
+        if let Err(e) = writer.delete(catalog::EXERCISE.name, &tags, at).await {
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                warn!(user, at = %at, error = %e,
+                    "could not remove the generic 'workout' copy of an exercise session stored by an earlier version; \
+                     if your exercise panels count sessions twice, delete the points of measurement exercise with type=workout that share a start with another type");
+            }
+            return;
+        }
+    }
 }
 
 /// The points of a page, however it was read; unreadable items skipped and reported.
