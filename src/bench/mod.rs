@@ -78,6 +78,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     }
     tokio::time::sleep(Duration::from_secs(args.idle_secs)).await;
     let idle = status_kib("VmRSS")?;
+    // Idle memory split: the binary's and libraries' pages (RssFile) are not the daemon's data.
+    let (idle_anon, idle_file) = (status_kib("RssAnon")?, status_kib("RssFile")?);
     let stats: serde_json::Value = reqwest::get(format!("{url}/sim/stats"))
         .await
         .and_then(|r| r.error_for_status())
@@ -128,10 +130,12 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         cpu * 1e6 / total_points.max(1) as f64
     );
     println!(
-        "RSS: peak {:.1} MiB, idle {:.1} MiB after {} s",
+        "RSS: peak {:.1} MiB, idle {:.1} MiB after {} s ({:.1} MiB anonymous, {:.1} MiB of the binary and libraries)",
         peak as f64 / 1024.0,
         idle as f64 / 1024.0,
-        args.idle_secs
+        args.idle_secs,
+        idle_anon as f64 / 1024.0,
+        idle_file as f64 / 1024.0
     );
     let paced = Duration::from_secs_f64(
         total_requests as f64 * 60.0 / crate::config::DEFAULT_REQUESTS_PER_MINUTE as f64,
