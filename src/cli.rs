@@ -105,27 +105,11 @@ pub fn main(cli: Cli) -> ExitCode {
         },
         Command::Export(args) => match runtime.block_on(crate::export::run(&env, args)) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(crate::export::ExportError::Config(e)) => config_error(e),
-            Err(e @ crate::export::ExportError::Incomplete(_)) => {
-                eprintln!("export: {e}");
-                ExitCode::from(crate::export::EXIT_INCOMPLETE)
-            }
-            Err(e) => {
-                eprintln!("export: {e}");
-                ExitCode::FAILURE
-            }
+            Err(e) => e.report("export", config_error),
         },
         Command::Import(args) => match runtime.block_on(crate::import::run(&env, args)) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(crate::import::ImportError::Config(e)) => config_error(e),
-            Err(e @ crate::import::ImportError::Incomplete(_)) => {
-                eprintln!("import: {e}");
-                ExitCode::from(crate::export::EXIT_INCOMPLETE)
-            }
-            Err(e) => {
-                eprintln!("import: {e}");
-                ExitCode::FAILURE
-            }
+            Err(e) => e.report("import", config_error),
         },
         Command::Status { json } => status(&env, json),
         Command::Verify { from, to, user } => runtime.block_on(verify(&env, from, to, user)),

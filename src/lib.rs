@@ -30,6 +30,7 @@
 //! | [`consent`] | `fitbit-influx auth`: the first refresh token through Google's consent (PKCE) |
 //! | [`cli`] | the command line: `run`, `check`, `auth`, `health`, `status`, `verify`, `export`, `import`, `sim`, `bench` |
 //! | [`sim`] | `fitbit-influx sim`: a Google Health API v4 simulator for tests and the demo |
+//! | [`outcome`] | how `export` and `import` fail: one error type, one meaning per exit status |
 //! | [`bench`] | `fitbit-influx bench`: a measured backfill (requests, CPU per point, memory), or an archive import (`--import`) |
 //!
 //! `main.rs` only parses the command line and hands over to [`cli::main`].
@@ -50,6 +51,7 @@ pub mod influx;
 pub mod insights;
 pub mod memory;
 pub mod metrics;
+pub mod outcome;
 pub mod point;
 pub mod retry;
 pub mod secret;

@@ -99,6 +99,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         .as_object()
         .map(|o| {
             o.iter()
+                // The simulator's request counters are integers; anything else counts nothing.
                 .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
                 .collect()
         })
@@ -320,6 +321,7 @@ fn minimum_requests(points: &BTreeMap<String, u64>, days: u32) -> BTreeMap<Strin
             ),
             Fetch::List { page_size, .. } => {
                 let page = (page_size as u64).min(5000);
+                // A type that wrote nothing still costs one (empty) page.
                 let n = points.get(e.measurements[0].name).copied().unwrap_or(0);
                 (format!("{}:reconcile", e.api_type), n.div_ceil(page).max(1))
             }

@@ -56,21 +56,9 @@ pub struct ExportArgs {
     pub tz: Option<Tz>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    /// Exit status 2.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Nothing could be exported (the API or InfluxDB refused, the directory cannot be written).
-    #[error("{0}")]
-    Failed(String),
-    /// Exit status 3: the files hold everything else.
-    #[error("{0}")]
-    Incomplete(String),
-}
-
-/// Exit status of an export that left something out.
-pub const EXIT_INCOMPLETE: u8 = 3;
+/// How an export fails: exit 2 a bad option, 1 nothing written, 3 something left out (named).
+pub type ExportError = crate::outcome::CommandError;
+pub use crate::outcome::EXIT_INCOMPLETE;
 
 pub async fn run(env: &Env, args: ExportArgs) -> Result<(), ExportError> {
     let types = chosen_types(&args.types)?;

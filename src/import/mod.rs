@@ -46,16 +46,8 @@ pub struct ImportArgs {
     pub tz: Option<Tz>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
-    Failed(String),
-    /// Exit status 3: some files could not be imported (named); the rest was.
-    #[error("{0}")]
-    Incomplete(String),
-}
+/// How an import fails: exit 2 a bad option, 1 nothing imported, 3 some files not (named).
+pub type ImportError = crate::outcome::CommandError;
 
 /// What one kind of file gave.
 #[derive(Debug, Default)]

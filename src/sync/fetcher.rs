@@ -254,7 +254,13 @@ pub async fn fetch_window(
             None => {
                 writer.write(&points).await?;
                 report.points += points.len();
-                replace_downgraded(writer, &points, cx.user).await;
+                if dt
+                    .measurements
+                    .iter()
+                    .any(|m| m.name == catalog::EXERCISE.name)
+                {
+                    replace_downgraded(writer, &points, cx.user).await;
+                }
             }
         }
     }
@@ -271,6 +277,7 @@ pub async fn fetch_window(
 /// query stored at the same start (earlier versions fetched 90-day windows; reference §11 #12): as
 /// `type` is a tag, that point is in another series, so it is deleted. Where the server cannot
 /// delete (InfluxDB 3), one warning says what to remove by hand; the richer point is written anyway.
+/// Called for the exercise entry only, so the dense streams' pages are not scanned for it.
 async fn replace_downgraded(writer: &InfluxWriter, points: &[crate::point::Point], user: &str) {
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let tags = [("user", user), ("type", catalog::DOWNGRADED_EXERCISE_TYPE)];
